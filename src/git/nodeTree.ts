@@ -1,0 +1,158 @@
+import type { Node } from '../store/node.js';
+import { EMPTY_BLOB_ID } from './objects/blob.js';
+import { compareTreeEntries, dirPairOutOfOrder } from './utils/compareTreeEntries.js';
+import { hashLatin1Blob, sha1Hex } from './utils/hashObject.js';
+import { PERMS_FILE, VALUE_FILE, permsToText } from './layout.js';
+
+/**
+ * Git trees of xenstore nodes (layout.ts): encoding one node's tree, and `treeIdOf`, the lazy,
+ * memoized tree id of a whole node tree.
+ */
+
+export interface PermsBlob {
+  readonly id: string;
+  readonly body: Buffer;
+}
+
+/** Few distinct permission lists exist, so their blobs are cached (bounded, cleared when full). */
+const PERMS_CACHE_MAX = 4096;
+const permsCache = new Map<string, PermsBlob>();
+
+export function permsBlob(perms: string): PermsBlob {
+  let b = permsCache.get(perms);
+  if (b === undefined) {
+    const text = permsToText(perms);
+    b = { id: hashLatin1Blob(text), body: Buffer.from(text, 'latin1') };
+    if (permsCache.size >= PERMS_CACHE_MAX) permsCache.clear();
+    permsCache.set(perms, b);
+  }
+  return b;
+}
+
+/** The id of a node's `.value` blob (the empty value, by far the most common, is a constant). */
+export function valueBlobId(value: string): string {
+  return value.length === 0 ? EMPTY_BLOB_ID : hashLatin1Blob(value);
+}
+
+export interface NodeTree {
+  /** `tree <len>\0` followed by the body: what the id is the SHA-1 of. */
+  readonly object: Buffer;
+  /** The body alone (a view into `object`). */
+  readonly body: Buffer;
+  readonly valueId: string;
+  readonly perms: PermsBlob;
+}
+
+const VALUE_ENTRY = Buffer.from(`100644 ${VALUE_FILE}\0`, 'latin1');
+const PERMS_ENTRY = Buffer.from(`100644 ${PERMS_FILE}\0`, 'latin1');
+const BLOB_ENTRY_SIZE = VALUE_ENTRY.length + 20; // both names are 6 bytes
+const TREE_PREFIX = Buffer.from('40000 ', 'latin1');
+
+/** How many of the (git-ordered) directory names sort before the blob `file`. */
+function blobPosition(names: string[], file: string): number {
+  if (names.length === 0 || compareTreeEntries(names[0], true, file, false) > 0) return 0;
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareTreeEntries(names[mid], true, file, false) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Encodes one node's tree. Every child must already have its `treeId` (treeIdOf sees to that).
+ * Children come from the ChildMap in plain byte order; git compares directory names as if they
+ * ended in `/`, which only differs when one name is a prefix of another followed by a byte
+ * below `/` (`a` vs `a-b`), so the order is checked pairwise and re-sorted only then.
+ */
+export function encodeNodeTree(node: Node): NodeTree {
+  let names: string[] = [];
+  let ids: string[] = [];
+  let namesLen = 0;
+  node.children.forEach((name, child) => {
+    const id = child.treeId;
+    if (id === undefined) throw new Error(`encodeNodeTree: child ${name} has no tree id yet`);
+    names.push(name);
+    ids.push(id);
+    namesLen += name.length;
+  });
+  for (let i = 1; i < names.length; i++) {
+    if (dirPairOutOfOrder(names[i - 1], names[i])) {
+      const order = names.map((_, j) => j).sort((a, b) => compareTreeEntries(names[a], true, names[b], true));
+      names = order.map((j) => names[j]);
+      ids = order.map((j) => ids[j]);
+      break;
+    }
+  }
+  const valueId = valueBlobId(node.value);
+  const perms = permsBlob(node.perms);
+  const bodyLen = 2 * BLOB_ENTRY_SIZE + names.length * (TREE_PREFIX.length + 21) + namesLen;
+  const header = `tree ${bodyLen}\0`;
+  const buf = Buffer.allocUnsafe(header.length + bodyLen);
+  let off = buf.write(header, 0, 'latin1');
+  const permsAt = blobPosition(names, PERMS_FILE);
+  const valueAt = blobPosition(names, VALUE_FILE);
+  for (let i = 0; i <= names.length; i++) {
+    // '.perms' < '.value', so when both land at the same position perms goes first.
+    if (i === permsAt) {
+      off += PERMS_ENTRY.copy(buf, off);
+      off += buf.write(perms.id, off, 20, 'hex');
+    }
+    if (i === valueAt) {
+      off += VALUE_ENTRY.copy(buf, off);
+      off += buf.write(valueId, off, 20, 'hex');
+    }
+    if (i === names.length) break;
+    off += TREE_PREFIX.copy(buf, off);
+    off += buf.write(names[i], off, 'latin1');
+    buf[off++] = 0;
+    off += buf.write(ids[i], off, 20, 'hex');
+  }
+  return { object: buf, body: buf.subarray(header.length), valueId, perms };
+}
+
+/**
+ * The git tree id of a node, computed on first demand and kept on `node.treeId`. Nodes are
+ * immutable and shared between versions, so an unchanged subtree is never hashed twice: after
+ * a write only the nodes on the changed path (which are new objects) are hashed.
+ *
+ * Iterative post-order over an explicit stack; paths thousands of levels deep are fine.
+ */
+export function treeIdOf(root: Node): string {
+  if (root.treeId !== undefined) return root.treeId;
+  const stack: Node[] = [root];
+  const expanded: boolean[] = [false];
+  while (stack.length > 0) {
+    const top = stack.length - 1;
+    const node = stack[top];
+    if (node.treeId !== undefined) {
+      stack.pop();
+      expanded.pop();
+      continue;
+    }
+    if (!expanded[top]) {
+      expanded[top] = true;
+      const before = stack.length;
+      node.children.forEach((_, child) => {
+        if (child.treeId === undefined) {
+          stack.push(child);
+          expanded.push(false);
+        }
+      });
+      // Children pushed above are all finished before this entry is on top again.
+      if (stack.length > before) continue;
+    }
+    node.treeId = sha1Hex(encodeNodeTree(node).object);
+    stack.pop();
+    expanded.pop();
+  }
+  return idOf(root);
+}
+
+function idOf(node: Node): string {
+  const id = node.treeId;
+  if (id === undefined) throw new Error('treeIdOf: no id computed');
+  return id;
+}

@@ -1,0 +1,14 @@
+import { hashLatin1Blob } from '../utils/hashObject.js';
+
+/** A blob's body from a latin1 string: each char is one byte, so any bytes round-trip. */
+export function encodeLatin1Blob(value: string): Buffer {
+  return Buffer.from(value, 'latin1');
+}
+
+/** The blob id of a latin1 string's bytes. */
+export function latin1BlobId(value: string): string {
+  return hashLatin1Blob(value);
+}
+
+/** The id of the empty blob (a well-known constant in git). */
+export const EMPTY_BLOB_ID = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391';

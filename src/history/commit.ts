@@ -1,0 +1,35 @@
+import type { Node } from '../store/node.js';
+
+/** What one request did to the store, kept on the commit that records it. */
+export interface Change {
+  readonly op: 'write' | 'mkdir' | 'rm' | 'set_perms';
+  readonly path: string;
+  /** The value written (write) or the new permission list (set_perms), as stored. */
+  readonly arg?: string;
+}
+
+/** The transaction a commit belongs to, for the message trailers and the branch name. */
+export interface TxTag {
+  readonly conn: number;
+  readonly txid: number;
+}
+
+/**
+ * One commit of the in-memory history. Only references are stored on the request path; the
+ * git id and message are derived later (src/git), so a commit costs one small object.
+ */
+export class Commit {
+  /** Git commit id, computed on first demand and then kept. */
+  id: string | undefined = undefined;
+
+  constructor(
+    readonly root: Node,
+    /** First parent: the previous head. A merge commit has the transaction's commit second. */
+    readonly parents: readonly Commit[],
+    readonly domid: number,
+    /** Milliseconds since the epoch. */
+    readonly time: number,
+    readonly changes: readonly Change[],
+    readonly tx: TxTag | null,
+  ) {}
+}

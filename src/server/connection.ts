@@ -1,0 +1,145 @@
+import { HEADER_SIZE, Op, PAYLOAD_MAX } from '../wire/constants.js';
+import { OutBuffer } from '../wire/outbuf.js';
+import type { Caller } from '../store/caller.js';
+import type { Transaction } from '../txn/transaction.js';
+import type { Watch, Watcher } from '../watch/watch.js';
+import type { Transport } from './transport.js';
+
+/** What a connection hands its complete requests to (the daemon's dispatcher). */
+export interface RequestHandler {
+  handle(conn: Connection, type: number, reqId: number, txId: number, buf: Buffer, start: number, end: number): void;
+  /** Called once a batch of input has been handled: flush the replies of every connection. */
+  settle(): void;
+}
+
+/**
+ * One client connection: its identity (domid, privilege), its framing state, its output
+ * buffer, its watches and its open transactions (oxenstored's connection.ml in one class).
+ */
+export class Connection implements Caller, Watcher {
+  readonly out = new OutBuffer();
+  /** Watches by `path\0token`. */
+  readonly watches = new Map<string, Watch>();
+  readonly txs = new Map<number, Transaction>();
+  target = -1;
+  readonly home: string;
+  /** In the daemon's list of connections with output to flush. */
+  dirty = false;
+  closed = false;
+  private lastTx = 0;
+  /** A request split across reads: its bytes so far. */
+  private partial: Buffer | null = null;
+  private partialLen = 0;
+
+  constructor(
+    readonly id: number,
+    readonly domid: number,
+    readonly privileged: boolean,
+    private readonly transport: Transport,
+    private readonly handler: RequestHandler,
+    private readonly markDirty: (c: Connection) => void,
+  ) {
+    this.home = `/local/domain/${domid}`;
+  }
+
+  /** Parses every complete request of a chunk in place; keeps a trailing partial one. */
+  onData(chunk: Buffer): void {
+    let pos = 0;
+    const n = chunk.length;
+    if (this.partialLen > 0) {
+      pos = this.fillPartial(chunk);
+      if (pos < 0) return;
+    }
+    while (!this.closed && n - pos >= HEADER_SIZE) {
+      const len = chunk.readUInt32LE(pos + 12);
+      if (len > PAYLOAD_MAX) return this.violation();
+      if (n - pos - HEADER_SIZE < len) break;
+      const start = pos + HEADER_SIZE;
+      this.handler.handle(this, chunk.readUInt32LE(pos), chunk.readUInt32LE(pos + 4), chunk.readUInt32LE(pos + 8), chunk, start, start + len);
+      pos = start + len;
+    }
+    if (pos < n && !this.closed) {
+      if (this.partial === null) this.partial = Buffer.allocUnsafe(HEADER_SIZE + PAYLOAD_MAX);
+      chunk.copy(this.partial, 0, pos, n);
+      this.partialLen = n - pos;
+    }
+    this.handler.settle();
+  }
+
+  /** Completes the pending partial request from `chunk`; returns the bytes used, or -1 when
+   *  the chunk was all consumed (or the connection closed). */
+  private fillPartial(chunk: Buffer): number {
+    const p = this.partial!;
+    let used = 0;
+    if (this.partialLen < HEADER_SIZE) {
+      used = Math.min(HEADER_SIZE - this.partialLen, chunk.length);
+      chunk.copy(p, this.partialLen, 0, used);
+      this.partialLen += used;
+      if (this.partialLen < HEADER_SIZE) return -1;
+    }
+    const len = p.readUInt32LE(12);
+    if (len > PAYLOAD_MAX) {
+      this.violation();
+      return -1;
+    }
+    const want = HEADER_SIZE + len - this.partialLen;
+    const take = Math.min(want, chunk.length - used);
+    chunk.copy(p, this.partialLen, used, used + take);
+    this.partialLen += take;
+    used += take;
+    if (take < want) return -1;
+    this.partialLen = 0;
+    this.handler.handle(this, p.readUInt32LE(0), p.readUInt32LE(4), p.readUInt32LE(8), p, HEADER_SIZE, HEADER_SIZE + len);
+    if (used === chunk.length) {
+      this.handler.settle();
+      return -1;
+    }
+    return used;
+  }
+
+  /** A request longer than the protocol allows: the C daemon drops such a connection. */
+  private violation(): void {
+    this.close();
+  }
+
+  /** Output was queued: flush it with the rest of this batch. */
+  touched(): void {
+    if (!this.dirty) {
+      this.dirty = true;
+      this.markDirty(this);
+    }
+  }
+
+  deliver(epath: string, token: string): void {
+    if (this.closed) return;
+    const out = this.out;
+    out.begin(Op.WATCH_EVENT, 0, 0);
+    out.putString0(epath);
+    out.putString0(token);
+    // Events over the payload limit are dropped, as the C daemon does.
+    if (out.payloadSize() > PAYLOAD_MAX) out.cancel();
+    else out.end();
+    this.touched();
+  }
+
+  flush(): void {
+    this.dirty = false;
+    if (this.out.len > 0 && !this.closed) this.transport.write(this.out.take());
+  }
+
+  /** The next transaction id: per connection, from 1, skipping 0 and ids in use. */
+  nextTxId(): number {
+    do this.lastTx = (this.lastTx + 1) >>> 0;
+    while (this.lastTx === 0 || this.txs.has(this.lastTx));
+    return this.lastTx;
+  }
+
+  onClose?: () => void;
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.close();
+    this.onClose?.();
+  }
+}

@@ -1,0 +1,41 @@
+import type { Change, TxTag } from '../history/commit.js';
+import { History } from '../history/history.js';
+import { Node, NO_CHILDREN } from './node.js';
+import { Generation, HeadView } from './tree.js';
+
+/** The initial tree of the C daemon: `/`, `/tool` and `/tool/xenstored`, each `n0`. */
+function initialRoot(gen: Generation): Node {
+  const xs = new Node('', 'n0\0', NO_CHILDREN, gen.next());
+  const tool = new Node('', 'n0\0', NO_CHILDREN.set('xenstored', xs), gen.next());
+  return new Node('', 'n0\0', NO_CHILDREN.set('tool', tool), gen.next());
+}
+
+/**
+ * The live store: the current root, the generation counter, and the history every change
+ * lands in. Requests change a reusable HeadView and publish its root when they succeed.
+ */
+export class Store {
+  readonly gen = new Generation();
+  root: Node;
+  readonly history: History;
+  private readonly view: HeadView;
+
+  constructor(root?: Node, clock?: () => number) {
+    this.root = root ?? initialRoot(this.gen);
+    this.history = new History(this.root, clock);
+    this.view = new HeadView(this.root, this.gen);
+  }
+
+  /** The head as a View, reset to the current root. */
+  begin(): HeadView {
+    this.view.root = this.root;
+    return this.view;
+  }
+
+  /** Makes the view's root live and records it as one commit. */
+  publish(view: HeadView, domid: number, changes: readonly Change[], tx: TxTag | null): void {
+    if (view.root === this.root) return;
+    this.root = view.root;
+    this.history.record(this.root, domid, changes, tx);
+  }
+}
