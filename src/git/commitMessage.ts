@@ -56,17 +56,11 @@ export function unescapePath(text: string): string {
 export function commonPathPrefix(paths: readonly string[]): string {
   if (paths.length === 0) return '/';
   let prefix = paths[0];
-  for (let i = 1; i < paths.length && prefix !== '/'; i++) {
-    const p = paths[i];
-    if (p === prefix || (p.startsWith(prefix) && (p.charCodeAt(prefix.length) === 47 || prefix === '/'))) continue;
-    // Shorten to the last element boundary both share.
-    const n = Math.min(p.length, prefix.length);
-    let j = 0;
-    while (j < n && p.charCodeAt(j) === prefix.charCodeAt(j)) j++;
-    // j = first differing index; cut back to a '/' boundary that ends a whole element in both.
-    const endsElement = (s: string, k: number) => k === s.length || s.charCodeAt(k) === 47;
-    if (!(endsElement(p, j) && endsElement(prefix, j))) j = prefix.lastIndexOf('/', j - 1);
-    prefix = j <= 0 ? '/' : prefix.slice(0, j);
+  for (const p of paths) {
+    while (prefix !== '/' && !(p === prefix || (p.startsWith(prefix) && p.charCodeAt(prefix.length) === 47))) {
+      const k = prefix.lastIndexOf('/');
+      prefix = k <= 0 ? '/' : prefix.slice(0, k);
+    }
   }
   return prefix;
 }

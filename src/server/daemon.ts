@@ -1,4 +1,5 @@
-import type { ErrorName } from '../wire/constants.js';
+import { opName, type ErrorName } from '../wire/constants.js';
+import { logger } from '../util/log.js';
 import { Domains } from '../domain/domains.js';
 import { ownerOf } from '../store/perms.js';
 import { Store } from '../store/store.js';
@@ -53,7 +54,15 @@ export class Daemon implements RequestHandler {
     const log = this.options.accessLog;
     const mark = c.out.len;
     if (log !== null) log.request(c, type, req, txId, buf, s, e);
-    dispatch(this, c, type, req, txId, buf, s, e);
+    try {
+      dispatch(this, c, type, req, txId, buf, s, e);
+    } catch (err) {
+      // A bug must cost one request, never the daemon: answer EIO and go on.
+      logger.error(`${opName(type)} from conn ${c.id}: ${(err as Error).stack ?? String(err)}`);
+      this.watches.discard();
+      c.out.len = mark;
+      c.out.error(req, txId, 'EIO');
+    }
     if (log !== null) log.replies(c, c.out.buf, mark, c.out.len);
     c.touched();
   }

@@ -1,4 +1,4 @@
-import { DOMID_SELF, FEATURE_ERROR, Op, PAYLOAD_MAX, type ErrorName } from '../wire/constants.js';
+import { DOMID_FIRST_RESERVED, DOMID_SELF, FEATURE_ERROR, Op, PAYLOAD_MAX, type ErrorName } from '../wire/constants.js';
 import { atoiU32, firstNul, oneArg, strings } from '../wire/args.js';
 import type { Change } from '../history/commit.js';
 import * as ops from '../store/ops.js';
@@ -230,9 +230,14 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
  *  outside as one commit on the live store with its events fired before the reply. */
 function mutate(d: Daemon, c: Connection, type: number, req: number, txId: number, tx: Transaction | null, change: Change): ErrorName | null {
   if (tx !== null) {
-    const err = ops.apply(tx.view, d.domains, c, null, tx.log, change);
-    if (err === null) c.out.ok(type, req, txId);
-    return err;
+    const before = tx.log.length;
+    const err = ops.apply(tx.view, d.domains, c, tx.view, tx.log, change);
+    if (err !== null) return err;
+    // A request that changed nothing (RM of a missing node, MKDIR of an existing one) still
+    // counts as a write: its answer depends on state the commit must check.
+    if (tx.log.length === before) tx.log.push(change);
+    c.out.ok(type, req, txId);
+    return null;
   }
   const head = d.store.begin();
   const log: Change[] = [];
@@ -291,8 +296,8 @@ function setPerms(d: Daemon, c: Connection, req: number, txId: number, tx: Trans
   if (args.length < 2) return 'EINVAL';
   const parsed = parsePermStrings(args.slice(1));
   if (!parsed.ok) return 'EINVAL';
-  // An owner that is no domain: the C daemon refuses before it even looks at the path.
-  if (!d.domains.isLive(parsed.entries[0].domid)) return 'ENOENT';
+  // An owner that cannot be a domain: the C daemon refuses before it even looks at the path.
+  if (!isDomid(parsed.entries[0].domid)) return 'ENOENT';
   const path = canonicalize(args[0], c.home);
   if (path === null) return 'EINVAL';
   if (isSpecial(path)) {
@@ -329,4 +334,10 @@ function introduce(d: Daemon, c: Connection, type: number, req: number, txId: nu
   d.introduceDomain(domid);
   c.out.ok(type, req, txId);
   return null;
+}
+
+/** A domid a domain can have. Without a hypervisor to ask, any such id may own nodes: the
+ *  toolstack gives a guest its home before it introduces the guest. */
+function isDomid(domid: number): boolean {
+  return domid >= 0 && domid < DOMID_FIRST_RESERVED;
 }

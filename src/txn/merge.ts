@@ -21,7 +21,9 @@ import type { TxView } from './txview.js';
  * | 9    | child list changed | did not list it (added/removed other children, or wrote its value) | merge |
  * | 10   | deeper change only (value, perms, names equal) | anything | merge |
  *
- * A transaction that changed nothing commits without any check (see Transaction.commit).
+ * Read-only transactions go through the same check: their reads, taken at different first
+ * touches, must still describe one state. They need not be the same objects: a value rewritten
+ * with the same bytes, which the C daemon counts as a change, merges here.
  * Every EAGAIN here is a case where the C daemon, which compares per-node generations, also
  * refuses: its generation moves on every change this table looks at, and on more.
  */

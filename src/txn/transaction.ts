@@ -4,7 +4,7 @@ import type { Caller } from '../store/caller.js';
 import { apply, type DomainCheck } from '../store/ops.js';
 import type { Store } from '../store/store.js';
 import { HeadView } from '../store/tree.js';
-import type { EventSink } from '../store/view.js';
+import type { WatchIndex } from '../watch/watches.js';
 import { conflicts } from './merge.js';
 import { TxView } from './txview.js';
 
@@ -32,15 +32,22 @@ export class Transaction {
   }
 
   /** Commits onto the head: null on success, else the error (EAGAIN: nothing applied). */
-  commit(store: Store, dom: DomainCheck, who: Caller, events: EventSink): ErrorName | null {
-    if (this.log.length === 0) return null;
+  commit(store: Store, dom: DomainCheck, who: Caller, events: WatchIndex): ErrorName | null {
+    // Read-only transactions are checked too: reads taken at different first touches must
+    // still hold together, or the client acted on a state that never existed.
     if (conflicts(this.view, store.root)) {
       store.history.conflicts++;
       return 'EAGAIN';
     }
+    if (this.log.length === 0) return null;
     const head = store.begin();
     const changes: Change[] = [];
-    for (const c of this.log) if (apply(head, dom, who, events, changes, c) !== null) return 'EAGAIN';
+    for (const c of this.log) if (apply(head, dom, who, null, changes, c) !== null) return 'EAGAIN';
+    for (const [path, exact] of this.view.changes) {
+      if (!this.view.visible(path)) continue;
+      if (exact) events.exact(path);
+      else events.changed(path);
+    }
     const history = store.history;
     if (history.head === this.start) {
       store.publish(head, who.domid, changes, this.tag);

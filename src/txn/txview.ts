@@ -1,7 +1,7 @@
 import { Node, NO_CHILDREN } from '../store/node.js';
-import { baseName, isAtOrBelow, parentOf } from '../store/path.js';
+import { baseName, childPath, parentOf } from '../store/path.js';
 import { type Generation, lookup } from '../store/tree.js';
-import type { View } from '../store/view.js';
+import type { EventSink, View } from '../store/view.js';
 
 /** What a transaction knows of one node: its state in the head when first touched (null:
  *  absent), what it read of it, and whether it changed the node itself. */
@@ -16,14 +16,15 @@ export interface Touch {
  * in the head when the transaction first touched it (read or write), plus the transaction's
  * own changes. Nothing is copied up front; each first touch costs one head lookup.
  */
-export class TxView implements View {
+export class TxView implements View, EventSink {
   /** The transaction's current view of every node it touched or made (null: absent). */
   readonly records = new Map<string, Node | null>();
   /** First-touch states: what the commit checks against the head (merge.ts). */
   readonly touches = new Map<string, Touch>();
-  /** Subtrees this transaction removed: their untouched descendants are absent to it. */
-  private readonly removed: string[] = [];
-
+  /** The watch events the commit fires, as the C daemon keeps them: one per changed node,
+   *  in first-change order, `true` when only watches set exactly on it fire (a descendant of
+   *  a removed node); the last change decides. */
+  readonly changes = new Map<string, boolean>();
   constructor(
     private readonly head: () => Node,
     private readonly gen: Generation,
@@ -36,7 +37,6 @@ export class TxView implements View {
       if (t !== undefined) t.reads |= reads;
       return r ?? undefined;
     }
-    if (this.removedAbove(path)) return undefined;
     const base = lookup(this.head(), path) ?? null;
     this.records.set(path, base);
     this.touches.set(path, { base, reads, wrote: false });
@@ -60,11 +60,21 @@ export class TxView implements View {
   remove(path: string): Node {
     const old = this.node(path, 0);
     if (old === undefined) throw new Error(`remove of missing ${path}`);
-    this.records.set(path, null);
+    // Like the C daemon, delete the subtree as this branch sees it, touching each node:
+    // descendants it never saw listed stay as they are in the head until the commit.
+    const stack = [path];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const n = this.node(p, 0);
+      if (n === undefined) continue;
+      n.children.forEach((name) => {
+        stack.push(childPath(p, name));
+      });
+      this.records.set(p, null);
+      if (p !== path) this.changes.set(p, true);
+    }
     this.wrote(path);
     this.relink(path, null);
-    for (const k of this.records.keys()) if (k !== path && isAtOrBelow(k, path)) this.records.set(k, null);
-    this.removed.push(path);
     return old;
   }
 
@@ -72,19 +82,31 @@ export class TxView implements View {
   private relink(path: string, child: Node | null): void {
     const pp = parentOf(path);
     const parent = this.node(pp, 0);
-    if (parent === undefined) throw new Error(`no parent for ${path}`);
+    // A parent this branch saw missing while the child showed up later (first-touch reads are
+    // not one snapshot): the child stands alone in this view, and the commit checks the parent.
+    if (parent === undefined) return;
     const name = baseName(path);
     const kids = child === null ? parent.children.delete(name) : parent.children.set(name, child);
     this.records.set(pp, parent.withChildren(kids, this.gen.next()));
   }
 
+  /** EventSink for the operations run on this branch: events are kept for the commit. */
+  changed(path: string): void {
+    this.changes.set(path, false);
+  }
+
+  removed(path: string): void {
+    this.changes.set(path, false);
+  }
+
+  /** Whether a change the commit would announce is real: a node made and removed again
+   *  within the transaction never existed for anyone else. */
+  visible(path: string): boolean {
+    return this.records.get(path) !== null || (this.touches.get(path)?.base ?? null) !== null;
+  }
+
   private wrote(path: string): void {
     const t = this.touches.get(path);
     if (t !== undefined) t.wrote = true;
-  }
-
-  private removedAbove(path: string): boolean {
-    for (const r of this.removed) if (isAtOrBelow(path, r)) return true;
-    return false;
   }
 }

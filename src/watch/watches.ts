@@ -89,6 +89,11 @@ export class WatchIndex implements EventSink {
     this.changed(path);
   }
 
+  /** Only the watches set exactly on `path` (a removed descendant, in a commit). */
+  exact(path: string): void {
+    if (this.count !== 0) this.queue(path, this.byPath.get(path));
+  }
+
   /** `@introduceDomain` / `@releaseDomain`. */
   special(name: string): void {
     this.queue(name, this.byPath.get(name));

@@ -66,6 +66,8 @@ export const FEATURE_ERROR = 2;
 export const FEATURE_WATCHDEPTH = 4;
 export const FEATURE_DOMID_ANY = 8;
 
+/** Domids from here up are reserved (DOMID_SELF, DOMID_IO, …). */
+export const DOMID_FIRST_RESERVED = 0x7ff0;
 export const DOMID_SELF = 0x7ff0;
 export const DOMID_INVALID = 0x7ff4;
 export const DOMID_ANY = 0x7ff5;

@@ -1,0 +1,195 @@
+import type { Commit } from '../../history/commit.js';
+import { commitIdOf } from '../commitId.js';
+import { InvalidRefError } from '../errors.js';
+import { PackBuilder } from '../pack/packWriter.js';
+import { chooseIndexer, storePack, type Indexer } from '../pack/storePack.js';
+import { runGit } from '../repo/gitBinary.js';
+import { initBareRepo } from '../repo/init.js';
+import { RepoObjects } from '../repo/objectStore.js';
+import { deleteRef, isValidRefName, symbolicTarget, writeRef } from '../repo/refs.js';
+import { walkNewObjects } from '../walk.js';
+import { ExportedObjects } from './exportedObjects.js';
+
+/**
+ * Incremental export of the in-memory history to an on-disk bare repository.
+ *
+ * One GitExporter per repository. Each `export()` walks from the given commits, skipping every
+ * commit and subtree the repository already holds (ExportedObjects), writes the new objects as
+ * one pack (split only when very large) through storePack, then updates the refs, each one
+ * atomically. Calls are serialised. If one fails, the exporter forgets what it had marked and
+ * re-opens the repository's pack indexes, so the next call is still correct.
+ */
+
+export interface ExporterOptions {
+  readonly gitDir: string;
+  /** How packs get their index: `auto` = `git index-pack` when git is installed, else isomorphic-git. */
+  readonly indexer?: Indexer | 'auto';
+  readonly gitCommand?: string;
+  /** Bound on remembered ids (see ExportedObjects). */
+  readonly maxKnownIds?: number;
+  /** Start a new pack after this many objects or bytes. */
+  readonly maxPackObjects?: number;
+  readonly maxPackBytes?: number;
+  /** With git: run `git repack --geometric=2 -d` after this many packs written (0 = never). */
+  readonly repackEvery?: number;
+  readonly onProgress?: (p: ExportProgress) => void;
+}
+
+export interface ExportProgress {
+  readonly phase: 'objects' | 'pack' | 'refs' | 'done';
+  readonly objects: number;
+  readonly bytes: number;
+}
+
+export interface ExportRequest {
+  /** New tip of the branch HEAD points at (refs/heads/main in a repository we created). */
+  readonly head?: Commit;
+  /** Refs to set (`refs/heads/tx/3-7`; a name without `refs/` means a branch) or, with null, delete. */
+  readonly refs?: Readonly<Record<string, Commit | null>>;
+  /** More commits whose objects to write, without any ref. */
+  readonly commits?: Iterable<Commit>;
+}
+
+export interface ExportResult {
+  readonly objects: number;
+  readonly commits: number;
+  readonly trees: number;
+  readonly blobs: number;
+  /** Bytes of pack data written. */
+  readonly bytes: number;
+  /** Names (`pack-<checksum>`) of the packs written. */
+  readonly packs: string[];
+  /** Full ref name → new id, or null for a deleted ref. */
+  readonly refs: Record<string, string | null>;
+  readonly ms: number;
+}
+
+const YIELD_EVERY = 2000;
+
+export function fullRefName(name: string): string {
+  const full = name.startsWith('refs/') ? name : `refs/heads/${name}`;
+  if (full === 'HEAD' || !isValidRefName(full)) throw new InvalidRefError(name);
+  return full;
+}
+
+export class GitExporter {
+  readonly gitDir: string;
+  readonly indexer: Indexer;
+  private known: ExportedObjects;
+  private base: RepoObjects | null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private packsSinceRepack = 0;
+
+  /** Opens (creating if missing) the bare repository at `gitDir`. */
+  constructor(private readonly opts: ExporterOptions) {
+    this.gitDir = opts.gitDir;
+    this.indexer = chooseIndexer(opts.indexer ?? 'auto', opts.gitCommand);
+    const created = initBareRepo(this.gitDir);
+    this.base = created ? null : new RepoObjects(this.gitDir);
+    this.known = new ExportedObjects(this.base, opts.maxKnownIds);
+  }
+
+  /** Writes what is new and updates the refs. Calls queue up behind each other. */
+  export(req: ExportRequest): Promise<ExportResult> {
+    const run = this.queue.then(() => this.run(req));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ids remembered in memory (for stats). */
+  get knownIds(): number {
+    return this.known.size;
+  }
+
+  close(): void {
+    this.base?.close();
+  }
+
+  private async run(req: ExportRequest): Promise<ExportResult> {
+    const t0 = performance.now();
+    try {
+      return await this.write(req, t0);
+    } catch (e) {
+      // Some marked objects may not have reached the disk: forget them all, re-read the packs.
+      this.base?.close();
+      this.base = new RepoObjects(this.gitDir);
+      this.known = new ExportedObjects(this.base, this.opts.maxKnownIds);
+      throw e;
+    }
+  }
+
+  private async write(req: ExportRequest, t0: number): Promise<ExportResult> {
+    const progress = this.opts.onProgress;
+    const maxObjects = this.opts.maxPackObjects ?? 500_000;
+    const maxBytes = this.opts.maxPackBytes ?? 256 << 20;
+    const refUpdates: [string, Commit | null][] = [];
+    if (req.head !== undefined) refUpdates.push([symbolicTarget(this.gitDir, 'HEAD') ?? 'refs/heads/main', req.head]);
+    for (const [name, c] of Object.entries(req.refs ?? {})) refUpdates.push([fullRefName(name), c]);
+    const tips: Commit[] = [...(req.commits ?? [])];
+    for (const [, c] of refUpdates) if (c !== null) tips.push(c);
+
+    let objects = 0;
+    let commits = 0;
+    let trees = 0;
+    let blobs = 0;
+    let bytes = 0;
+    const packs: string[] = [];
+    let builder = new PackBuilder();
+    const flush = async () => {
+      if (builder.count === 0) return;
+      const pack = builder.finish();
+      builder = new PackBuilder();
+      progress?.({ phase: 'pack', objects, bytes: bytes + pack.bytes });
+      packs.push(await storePack(this.gitDir, pack, this.indexer, this.opts.gitCommand));
+      bytes += pack.bytes;
+    };
+    for (const o of walkNewObjects(tips, this.known)) {
+      builder.add(o.type, o.body);
+      this.known.add(o);
+      objects++;
+      if (o.type === 'commit') commits++;
+      else if (o.type === 'tree') trees++;
+      else blobs++;
+      if (objects % YIELD_EVERY === 0) {
+        progress?.({ phase: 'objects', objects, bytes: bytes + builder.bytes });
+        await new Promise<void>((r) => setImmediate(r)); // let the daemon serve requests
+      }
+      if (builder.count >= maxObjects || builder.bytes >= maxBytes) await flush();
+    }
+    await flush();
+
+    progress?.({ phase: 'refs', objects, bytes });
+    const refs: Record<string, string | null> = {};
+    for (const [name, c] of refUpdates) {
+      if (c === null) {
+        await deleteRef(this.gitDir, name);
+        refs[name] = null;
+      } else {
+        const id = commitIdOf(c);
+        await writeRef(this.gitDir, name, id);
+        refs[name] = id;
+      }
+    }
+    await this.maybeRepack(packs.length);
+    progress?.({ phase: 'done', objects, bytes });
+    return { objects, commits, trees, blobs, bytes, packs, refs, ms: performance.now() - t0 };
+  }
+
+  private async maybeRepack(written: number): Promise<void> {
+    const every = this.opts.repackEvery ?? 0;
+    this.packsSinceRepack += written;
+    if (every <= 0 || this.indexer !== 'git' || this.packsSinceRepack < every) return;
+    this.packsSinceRepack = 0;
+    await runGit(this.opts.gitCommand ?? 'git', this.gitDir, ['repack', '--geometric=2', '-d', '-q']);
+  }
+}
+
+/** One-shot export: opens the repository, exports, closes. */
+export async function exportRepo(opts: ExporterOptions & ExportRequest): Promise<ExportResult> {
+  const ex = new GitExporter(opts);
+  try {
+    return await ex.export(opts);
+  } finally {
+    ex.close();
+  }
+}
