@@ -86,7 +86,7 @@ describe('transactions merge unless what they depended on moved', () => {
     expect(await value(`${root}/x`)).toBe('theirs');
   });
 
-  it('case 10/9: others change an unrelated sibling: both commit, async () => {
+  it('case 10/9: others change an unrelated sibling: both commit', async () => {
     const t = await a.transactionStart();
     await a.write(`${root}/x`, 'mine', t);
     await b.write(`${root}/y`, 'theirs');
