@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
 import { UnixServer, writePidFile } from '../server/unix.js';
-import { defaultRunDir } from './rundir.js';
+import { defaultRunDir } from '../client/paths.js';
 import { logger, setLogLevel, type LogLevel } from '../util/log.js';
 
 interface DaemonFlags {
@@ -19,7 +19,7 @@ export function daemonCommand(program: Command): void {
   program
     .command('daemon')
     .description('run xsgit in the foreground, serving RUN_DIR/socket')
-    .option('--run-dir <dir>', 'directory of the socket and the pid file (default: $XSGIT_RUN_DIR or ./run)')
+    .option('--run-dir <dir>', 'directory of the socket and the pid file (default: $XENSTORED_RUNDIR, else ./run)')
     .option('--pid-file <file>', 'where to write the pid (default: RUN_DIR/pid)')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .option('--access-log <file>', 'write one line per request and per reply to FILE')

@@ -1,7 +1,14 @@
 import { Command } from 'commander';
 import { daemonCommand } from './daemon.js';
+import { historyCommands } from './history.js';
 
 const program = new Command();
 program.name('xsgit').description('A git-backed, versioned xenstored').version('0.1.0');
 daemonCommand(program);
-await program.parseAsync(process.argv);
+historyCommands(program);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`xsgit: ${(err as Error).message}\n`);
+  process.exit(1);
+}

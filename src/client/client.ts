@@ -6,15 +6,15 @@
 
 import { connect as netConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Op } from '../wire/constants.js';
+import { HEADER_SIZE, Op } from '../wire/constants.js';
 import {
   decodeStrings,
   decodeText,
-  encodeFrame,
   encodeStrings,
   encodeWrite,
   FrameDecoder,
   FrameTooLargeError,
+  writeHeader,
   type Frame,
   type Part,
 } from './codec.js';
@@ -71,22 +71,33 @@ export interface EventStream extends AsyncIterable<WatchEvent> {
 interface Pending {
   type: number;
   raw: boolean;
-  /** First request string, for error messages. */
-  arg: string | undefined;
+  /** The request payload (its first string names the path in error messages). */
+  payload: Buffer;
   resolve: (reply: Reply) => void;
   reject: (err: unknown) => void;
 }
 
 type Value = string | Uint8Array;
 
-function asPart(v: Value): Part {
-  return v;
+/** A request's strings, with room for the header in front (one allocation per frame). */
+function strings(parts: readonly Part[]): Buffer {
+  return encodeStrings(parts, HEADER_SIZE);
+}
+
+function emptyFrame(): Buffer {
+  return Buffer.alloc(HEADER_SIZE);
 }
 
 function firstString(payload: Buffer): string | undefined {
   if (payload.length === 0) return undefined;
   const nul = payload.indexOf(0);
   return payload.toString('utf8', 0, nul < 0 ? Math.min(payload.length, 256) : nul);
+}
+
+function withHeaderRoom(payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
+  frame.set(payload, HEADER_SIZE);
+  return frame;
 }
 
 function domidString(domid: number | string): string {
@@ -271,7 +282,11 @@ export class Client {
     return this.failure === undefined;
   }
 
-  /** Close the connection. Pending requests reject; watch iterators end. */
+  /**
+   * Close the connection: no more requests are sent; replies to those already sent are
+   * still delivered if the daemon sends them before it closes its side; anything left
+   * pending then rejects with XsConnectionError. Watch iterators end (done, no error).
+   */
   async close(): Promise<void> {
     if (this.failure === undefined) {
       this.closing = true;
@@ -289,20 +304,26 @@ export class Client {
    * Any type is allowed (for protocol tests).
    */
   request(type: number, payload: Uint8Array = Buffer.alloc(0), txId = 0): Promise<Reply> {
-    return this.send(type, payload, txId, true);
+    return this.send(type, withHeaderRoom(payload), txId, true);
   }
 
   /** Send one request; resolve with the payload, reject an ERROR reply as XsError. */
   async call(type: number, payload: Uint8Array, txId = 0): Promise<Buffer> {
-    const reply = await this.send(type, payload, txId, false);
-    return reply.payload;
+    return (await this.send(type, withHeaderRoom(payload), txId, false)).payload;
   }
 
-  private send(type: number, payload: Uint8Array, txId: number, raw: boolean): Promise<Reply> {
+  /** `frame` = HEADER_SIZE free bytes + payload. */
+  private async op(type: number, frame: Buffer, txId = 0): Promise<Buffer> {
+    return (await this.send(type, frame, txId, false)).payload;
+  }
+
+  private send(type: number, frame: Buffer, txId: number, raw: boolean): Promise<Reply> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new XsConnectionError('client closed'));
     const reqId = this.allocReqId();
+    writeHeader(frame, type, reqId, txId);
     return new Promise<Reply>((resolve, reject) => {
-      this.pending.set(reqId, { type, raw, arg: raw ? undefined : firstString(Buffer.from(payload.buffer, payload.byteOffset, payload.length)), resolve, reject });
+      this.pending.set(reqId, { type, raw, payload: frame.subarray(HEADER_SIZE), resolve, reject });
       if (!this.corked) {
         this.corked = true;
         this.socket.cork();
@@ -311,7 +332,7 @@ export class Client {
           this.socket.uncork();
         });
       }
-      this.socket.write(encodeFrame(type, reqId, txId, payload));
+      this.socket.write(frame);
     });
   }
 
@@ -360,7 +381,7 @@ export class Client {
     if (p.raw) {
       p.resolve(reply);
     } else if (frame.type === Op.ERROR) {
-      p.reject(new XsError(decodeText(frame.payload), p.type, p.arg));
+      p.reject(new XsError(decodeText(frame.payload), p.type, firstString(p.payload)));
     } else if (frame.type !== p.type) {
       p.reject(new XsConnectionError(`reply type ${frame.type} to a request of type ${p.type}`));
       this.protocolError(`reply type ${frame.type} to a request of type ${p.type}`);
@@ -415,7 +436,7 @@ export class Client {
 
   /** READ: the raw value bytes. */
   read(path: string, txId = 0): Promise<Buffer> {
-    return this.call(Op.READ, encodeStrings([path]), txId);
+    return this.op(Op.READ, strings([path]), txId);
   }
 
   /** READ, decoded as UTF-8. */
@@ -436,22 +457,22 @@ export class Client {
 
   /** WRITE: the value is stored verbatim (a string is written as UTF-8). */
   async write(path: string, value: Value, txId = 0): Promise<void> {
-    await this.call(Op.WRITE, encodeWrite(path, asPart(value)), txId);
+    await this.op(Op.WRITE, encodeWrite(path, value, HEADER_SIZE), txId);
   }
 
   async mkdir(path: string, txId = 0): Promise<void> {
-    await this.call(Op.MKDIR, encodeStrings([path]), txId);
+    await this.op(Op.MKDIR, strings([path]), txId);
   }
 
   /** RM: removes the subtree. */
   async rm(path: string, txId = 0): Promise<void> {
-    await this.call(Op.RM, encodeStrings([path]), txId);
+    await this.op(Op.RM, strings([path]), txId);
   }
 
   /** DIRECTORY: the children's names. Falls back to DIRECTORY_PART when the list exceeds one reply (E2BIG). */
   async directory(path: string, txId = 0): Promise<string[]> {
     try {
-      return decodeStrings(await this.call(Op.DIRECTORY, encodeStrings([path]), txId));
+      return decodeStrings(await this.op(Op.DIRECTORY, strings([path]), txId));
     } catch (err) {
       if (!isXsError(err, 'E2BIG')) throw err;
     }
@@ -460,7 +481,7 @@ export class Client {
 
   /** One DIRECTORY_PART request. */
   async directoryPart(path: string, offset: number, txId = 0): Promise<DirectoryPart> {
-    const payload = await this.call(Op.DIRECTORY_PART, encodeStrings([path, String(offset)]), txId);
+    const payload = await this.op(Op.DIRECTORY_PART, strings([path, String(offset)]), txId);
     const nul = payload.indexOf(0);
     if (nul < 0) throw new XsConnectionError(`DIRECTORY_PART ${path}: reply without generation`);
     const generation = payload.toString('utf8', 0, nul);
@@ -496,11 +517,11 @@ export class Client {
 
   /** GET_PERMS: e.g. ["n0", "r5"]; entry 0 is the owner. */
   async getPerms(path: string, txId = 0): Promise<string[]> {
-    return decodeStrings(await this.call(Op.GET_PERMS, encodeStrings([path]), txId));
+    return decodeStrings(await this.op(Op.GET_PERMS, strings([path]), txId));
   }
 
   async setPerms(path: string, perms: readonly string[], txId = 0): Promise<void> {
-    await this.call(Op.SET_PERMS, encodeStrings([path, ...perms]), txId);
+    await this.op(Op.SET_PERMS, strings([path, ...perms]), txId);
   }
 
   // ------------------------------------------------------------------ watches
@@ -519,7 +540,7 @@ export class Client {
     set.add(w); // before sending: events may arrive before the reply is processed
     const args = options.depth === undefined ? [path, token] : [path, token, String(options.depth)];
     try {
-      await this.call(Op.WATCH, encodeStrings(args));
+      await this.op(Op.WATCH, strings(args));
     } catch (err) {
       w.detach();
       throw err;
@@ -531,7 +552,7 @@ export class Client {
   async unwatch(path: string, token: string): Promise<void> {
     const set = this.watchersByToken.get(token);
     if (set !== undefined) for (const w of [...set]) if (w.path === path) w.detach();
-    await this.call(Op.UNWATCH, encodeStrings([path, token]));
+    await this.op(Op.UNWATCH, strings([path, token]));
   }
 
   /** Every watch event this connection receives from now on, whatever its token. */
@@ -563,7 +584,7 @@ export class Client {
 
   /** RESET_WATCHES: drops all of this connection's watches and transactions. */
   async resetWatches(): Promise<void> {
-    await this.call(Op.RESET_WATCHES, Buffer.alloc(0));
+    await this.op(Op.RESET_WATCHES, emptyFrame());
     for (const set of [...this.watchersByToken.values()]) for (const w of [...set]) w.detach();
   }
 
@@ -579,7 +600,7 @@ export class Client {
 
   /** TRANSACTION_START: the new transaction id. */
   async transactionStart(txId = 0): Promise<number> {
-    const text = decodeText(await this.call(Op.TRANSACTION_START, encodeStrings(['']), txId));
+    const text = decodeText(await this.op(Op.TRANSACTION_START, strings(['']), txId));
     const id = Number.parseInt(text, 10);
     if (!Number.isInteger(id) || String(id) !== text) {
       throw new XsConnectionError(`TRANSACTION_START: bad transaction id ${JSON.stringify(text)}`);
@@ -589,7 +610,7 @@ export class Client {
 
   /** TRANSACTION_END: commit (T) or abort (F). A conflicting commit rejects with XsError EAGAIN. */
   async transactionEnd(txId: number, commit = true): Promise<void> {
-    await this.call(Op.TRANSACTION_END, encodeStrings([commit ? 'T' : 'F']), txId);
+    await this.op(Op.TRANSACTION_END, strings([commit ? 'T' : 'F']), txId);
   }
 
   /** Start a transaction and return its handle. */
@@ -638,54 +659,54 @@ export class Client {
 
   /** GET_DOMAIN_PATH: "/local/domain/<domid>". */
   async getDomainPath(domid: number | string): Promise<string> {
-    return decodeText(await this.call(Op.GET_DOMAIN_PATH, encodeStrings([domidString(domid)])));
+    return decodeText(await this.op(Op.GET_DOMAIN_PATH, strings([domidString(domid)])));
   }
 
   /** CONTROL: the reply text without its NUL ("OK" for commands that return nothing). */
   async control(command: string, ...args: string[]): Promise<string> {
-    return decodeText(await this.call(Op.CONTROL, encodeStrings([command, ...args])));
+    return decodeText(await this.op(Op.CONTROL, strings([command, ...args])));
   }
 
   async introduce(domid: number | string, gfn: number | string, evtchn: number | string): Promise<void> {
-    await this.call(Op.INTRODUCE, encodeStrings([domidString(domid), String(gfn), String(evtchn)]));
+    await this.op(Op.INTRODUCE, strings([domidString(domid), String(gfn), String(evtchn)]));
   }
 
   async release(domid: number | string): Promise<void> {
-    await this.call(Op.RELEASE, encodeStrings([domidString(domid)]));
+    await this.op(Op.RELEASE, strings([domidString(domid)]));
   }
 
   async resume(domid: number | string): Promise<void> {
-    await this.call(Op.RESUME, encodeStrings([domidString(domid)]));
+    await this.op(Op.RESUME, strings([domidString(domid)]));
   }
 
   async setTarget(domid: number | string, target: number | string): Promise<void> {
-    await this.call(Op.SET_TARGET, encodeStrings([domidString(domid), domidString(target)]));
+    await this.op(Op.SET_TARGET, strings([domidString(domid), domidString(target)]));
   }
 
   /** IS_DOMAIN_INTRODUCED: anything but "F" counts as true, as in libxenstore. */
   async isDomainIntroduced(domid: number | string): Promise<boolean> {
-    return decodeText(await this.call(Op.IS_DOMAIN_INTRODUCED, encodeStrings([domidString(domid)]))) !== 'F';
+    return decodeText(await this.op(Op.IS_DOMAIN_INTRODUCED, strings([domidString(domid)]))) !== 'F';
   }
 
   /** GET_FEATURE: this connection's feature bits, or a domain's. */
   async getFeature(domid?: number | string): Promise<number> {
-    const payload = domid === undefined ? Buffer.alloc(0) : encodeStrings([domidString(domid)]);
-    const text = decodeText(await this.call(Op.GET_FEATURE, payload));
+    const frame = domid === undefined ? emptyFrame() : strings([domidString(domid)]);
+    const text = decodeText(await this.op(Op.GET_FEATURE, frame));
     return Number.parseInt(text, 10);
   }
 
   async setFeature(domid: number | string, value: number): Promise<void> {
-    await this.call(Op.SET_FEATURE, encodeStrings([domidString(domid), String(value)]));
+    await this.op(Op.SET_FEATURE, strings([domidString(domid), String(value)]));
   }
 
   /** GET_QUOTA with 0, 1 (name) or 2 (domid, name) arguments: the reply text. */
   async getQuota(...args: string[]): Promise<string> {
-    const payload = args.length === 0 ? Buffer.alloc(0) : encodeStrings(args);
-    return decodeText(await this.call(Op.GET_QUOTA, payload));
+    const frame = args.length === 0 ? emptyFrame() : strings(args);
+    return decodeText(await this.op(Op.GET_QUOTA, frame));
   }
 
   /** SET_QUOTA: (name, value) or (domid, name, value). */
   async setQuota(...args: string[]): Promise<void> {
-    await this.call(Op.SET_QUOTA, encodeStrings(args));
+    await this.op(Op.SET_QUOTA, strings(args));
   }
 }

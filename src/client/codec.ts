@@ -27,15 +27,20 @@ function writeU32(buf: Buffer, value: number, off: number): void {
   else buf.writeUInt32BE(value >>> 0, off);
 }
 
+/** Fill in the header at the start of `frame`, whose payload is everything after it. */
+export function writeHeader(frame: Buffer, type: number, reqId: number, txId: number): Buffer {
+  writeU32(frame, type, 0);
+  writeU32(frame, reqId, 4);
+  writeU32(frame, txId, 8);
+  writeU32(frame, frame.length - HEADER_SIZE, 12);
+  return frame;
+}
+
 /** One frame, header and payload in a single buffer. */
 export function encodeFrame(type: number, reqId: number, txId: number, payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
-  writeU32(out, type, 0);
-  writeU32(out, reqId, 4);
-  writeU32(out, txId, 8);
-  writeU32(out, payload.length, 12);
   out.set(payload, HEADER_SIZE);
-  return out;
+  return writeHeader(out, type, reqId, txId);
 }
 
 export type Part = string | Uint8Array;
@@ -50,12 +55,15 @@ function putPart(out: Buffer, p: Part, off: number): number {
   return off + p.length;
 }
 
-/** `a\0b\0c\0`: each part followed by a NUL. */
-export function encodeStrings(parts: readonly Part[]): Buffer {
-  let len = 0;
+/**
+ * `a\0b\0c\0`: each part followed by a NUL. With `headroom`, that many bytes are left
+ * free at the start (HEADER_SIZE: the frame is built in one allocation; see writeHeader).
+ */
+export function encodeStrings(parts: readonly Part[], headroom = 0): Buffer {
+  let len = headroom;
   for (const p of parts) len += partLength(p) + 1;
   const out = Buffer.allocUnsafe(len);
-  let off = 0;
+  let off = headroom;
   for (const p of parts) {
     off = putPart(out, p, off);
     out[off++] = NUL;
@@ -63,13 +71,13 @@ export function encodeStrings(parts: readonly Part[]): Buffer {
   return out;
 }
 
-/** WRITE's payload: `path\0` then the raw value, no terminator. */
-export function encodeWrite(path: string, value: Part): Buffer {
+/** WRITE's payload: `path\0` then the raw value, no terminator. `headroom` as for encodeStrings. */
+export function encodeWrite(path: string, value: Part, headroom = 0): Buffer {
   const plen = Buffer.byteLength(path, 'utf8');
-  const out = Buffer.allocUnsafe(plen + 1 + partLength(value));
-  out.write(path, 0, 'utf8');
-  out[plen] = NUL;
-  putPart(out, value, plen + 1);
+  const out = Buffer.allocUnsafe(headroom + plen + 1 + partLength(value));
+  out.write(path, headroom, 'utf8');
+  out[headroom + plen] = NUL;
+  putPart(out, value, headroom + plen + 1);
   return out;
 }
 

@@ -21,6 +21,7 @@ export {
   encodeWrite,
   FrameDecoder,
   FrameTooLargeError,
+  writeHeader,
   type Frame,
   type Part,
 } from './codec.js';

@@ -11,6 +11,8 @@ export class History {
   commits = 0;
   merges = 0;
   conflicts = 0;
+  /** Named commits (`xsgit tag`, snapshots): kept whatever the retention. */
+  readonly tags = new Map<string, Commit>();
 
   constructor(
     root: Node,

@@ -7,6 +7,7 @@ import { WatchIndex } from '../watch/watches.js';
 import type { AccessLog } from './accesslog.js';
 import { Connection, type RequestHandler } from './connection.js';
 import { dispatch } from './process.js';
+import './historyControl.js';
 import type { Transport } from './transport.js';
 
 export interface DaemonOptions {

@@ -1,0 +1,80 @@
+import { commitIdOf } from '../git/commitId.js';
+import { treeIdOf } from '../git/nodeTree.js';
+import { lookup } from '../store/tree.js';
+import type { Commit } from './commit.js';
+import type { History } from './history.js';
+
+/** Every commit reachable from `head`, newest first (by time, then by discovery). */
+export function reachable(head: Commit): Commit[] {
+  const seen = new Set<Commit>([head]);
+  const out: Commit[] = [];
+  const queue: Commit[] = [head];
+  for (let i = 0; i < queue.length; i++) {
+    const c = queue[i];
+    out.push(c);
+    for (const p of c.parents) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      queue.push(p);
+    }
+  }
+  return out.sort((a, b) => b.time - a.time);
+}
+
+/** The first-parent chain from `head` (main's own line: one commit per change). */
+export function firstParents(head: Commit, stop?: Commit): Commit[] {
+  const out: Commit[] = [];
+  for (let c: Commit | undefined = head; c !== undefined && c !== stop; c = c.parents[0]) out.push(c);
+  return out;
+}
+
+/** A time given as an ISO date, Unix seconds, or an age such as `90s`, `5m`, `2h`, `3d`. */
+export function parseTime(text: string, now = Date.now()): number | null {
+  const age = /^(\d+)([smhd])$/.exec(text);
+  if (age !== null) return now - Number(age[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[age[2] as 's' | 'm' | 'h' | 'd'];
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? null : t;
+}
+
+/**
+ * Resolves a revision: `HEAD` or `main`, `HEAD~N`, a tag, `tx/<conn>-<txid>` (an open
+ * transaction's branch point), a full or abbreviated (≥ 4 hex digits) commit id, or `@TIME`
+ * (the last commit at or before TIME).
+ */
+export function resolveRev(h: History, rev: string, branches: ReadonlyMap<string, Commit> = new Map()): Commit | null {
+  const tilde = /^(.*)~(\d+)$/.exec(rev);
+  if (tilde !== null) {
+    let c = resolveRev(h, tilde[1], branches);
+    for (let n = Number(tilde[2]); c !== null && n > 0; n--) c = c.parents[0] ?? null;
+    return c;
+  }
+  if (rev === 'HEAD' || rev === 'main' || rev === 'refs/heads/main') return h.head;
+  const tag = h.tags.get(rev.replace(/^refs\/tags\//, ''));
+  if (tag !== undefined) return tag;
+  const branch = branches.get(rev.replace(/^refs\/heads\//, ''));
+  if (branch !== undefined) return branch;
+  if (rev.startsWith('@')) {
+    const t = parseTime(rev.slice(1));
+    if (t === null) return null;
+    return firstParents(h.head).find((c) => c.time <= t) ?? null;
+  }
+  if (!/^[0-9a-f]{4,40}$/.test(rev)) return null;
+  let found: Commit | null = null;
+  for (const c of reachable(h.head)) {
+    if (!commitIdOf(c).startsWith(rev)) continue;
+    if (found !== null) return null; // ambiguous
+    found = c;
+  }
+  return found;
+}
+
+/** Whether the commit changed anything at or below `path` against its first parent. */
+export function touches(c: Commit, path: string): boolean {
+  const before = c.parents[0] === undefined ? undefined : lookup(c.parents[0].root, path);
+  const after = lookup(c.root, path);
+  if (before === after) return false;
+  if (before === undefined || after === undefined) return true;
+  // A rewrite with the same bytes makes a new object but the same git tree: not a change.
+  return treeIdOf(before) !== treeIdOf(after);
+}
