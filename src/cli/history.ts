@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { Client } from '../client/index.js';
 
@@ -7,20 +8,25 @@ import { Client } from '../client/index.js';
  * ./run/socket); long answers come in pages that this follows.
  */
 
-const MORE = /\n… \d+ more bytes: ask again with --offset (\d+)\n$/;
+const MORE = /\n\.\.\. \d+ more bytes: ask again with --offset (\d+)\n$/;
 
-export async function historyRequest(args: string[]): Promise<string> {
+/** One `history` query, all its pages joined. */
+export async function historyQuery(client: Client, args: readonly string[]): Promise<string> {
+  let out = '';
+  let offset = 0;
+  for (;;) {
+    const reply = await client.control('history', ...args, ...(offset > 0 ? ['--offset', String(offset)] : []));
+    const m = MORE.exec(reply);
+    if (m === null) return out + reply;
+    out += reply.slice(0, m.index);
+    offset = Number(m[1]);
+  }
+}
+
+async function historyRequest(args: readonly string[]): Promise<string> {
   const client = await Client.connect();
   try {
-    let out = '';
-    let offset = 0;
-    for (;;) {
-      const reply = await client.control('history', ...args, ...(offset > 0 ? ['--offset', String(offset)] : []));
-      const m = MORE.exec(reply);
-      if (m === null) return out + reply;
-      out += reply.slice(0, m.index);
-      offset = Number(m[1]);
-    }
+    return await historyQuery(client, args);
   } finally {
     await client.close();
   }
@@ -82,7 +88,41 @@ export function historyCommands(program: Command): void {
     .description('name a commit (default HEAD) and keep it whatever the retention')
     .action((name: string, rev: string | undefined) => print(['tag', name, ...(rev !== undefined ? [rev] : [])]));
   program
+    .command('bisect')
+    .description('the first bad commit between a good and a bad one (first-parent line of main)')
+    .requiredOption('--good <rev>', 'a commit where things were right')
+    .requiredOption('--bad <rev>', 'a later commit where they are wrong')
+    .option('--expect <path=value>', 'good means PATH holds VALUE')
+    .option('--run <cmd>', 'good means CMD exits 0; it gets XSGIT_BISECT_COMMIT (read state with `xsgit cat`)')
+    .action((o: { good: string; bad: string; expect?: string; run?: string }) => bisect(o));
+  program
     .command('revert-to <rev>')
     .description('roll the live store back to REV as a new commit, firing watches for what changes')
     .action((rev: string) => print(['revert-to', rev]));
+}
+
+async function bisect(o: { good: string; bad: string; expect?: string; run?: string }): Promise<void> {
+  if ((o.expect === undefined) === (o.run === undefined)) throw new Error('bisect needs one of --expect PATH=VALUE or --run CMD');
+  if (o.expect !== undefined) {
+    const eq = o.expect.indexOf('=');
+    if (eq <= 0) throw new Error('--expect takes PATH=VALUE');
+    return print(['bisect', o.good, o.bad, o.expect.slice(0, eq), o.expect.slice(eq + 1)]);
+  }
+  const ids = (await historyRequest(['rev-list', o.good, o.bad])).split('\n').filter((l) => l.length > 0);
+  let lo = 0;
+  let hi = ids.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const ok = runCheck(o.run!, ids[mid]);
+    process.stderr.write(`bisect: ${ids[mid]} is ${ok ? 'good' : 'bad'}\n`);
+    if (ok) lo = mid + 1;
+    else hi = mid;
+  }
+  if (ids.length === 0) throw new Error('no commits between --good and --bad');
+  process.stdout.write(`first bad commit: ${ids[lo]}\n`);
+}
+
+function runCheck(cmd: string, id: string): boolean {
+  const r = spawnSync('/bin/sh', ['-c', cmd], { stdio: 'inherit', env: { ...process.env, XSGIT_BISECT_COMMIT: id } });
+  return r.status === 0;
 }

@@ -14,7 +14,7 @@ import type { Daemon } from './daemon.js';
  * CONTROL `history …`: the history queries, reachable with the real xenstore-control
  * (`xenstore-control history log /local/domain/3`) and used by the `xsgit` subcommands.
  * Output longer than one reply comes in pages: a page ends with a line
- * `… <N> more bytes: ask again with --offset <K>`, which the xsgit CLI follows.
+ * `... <N> more bytes: ask again with --offset <K>`, which the xsgit CLI follows.
  */
 
 const PAGE = 3800;
@@ -55,7 +55,7 @@ function page(text: string, offset: number): string {
   if (offset === 0 && text.length <= PAGE + 200) return text;
   const chunk = text.slice(offset, offset + PAGE);
   const rest = text.length - offset - chunk.length;
-  return rest > 0 ? `${chunk}\n… ${rest} more bytes: ask again with --offset ${offset + chunk.length}\n` : chunk;
+  return rest > 0 ? `${chunk}\n... ${rest} more bytes: ask again with --offset ${offset + chunk.length}\n` : chunk;
 }
 
 /** Open transactions as branches: `tx/<conn>-<txid>` → the commit it branched from. */
