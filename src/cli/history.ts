@@ -96,6 +96,12 @@ export function historyCommands(program: Command): void {
     .option('--run <cmd>', 'good means CMD exits 0; it gets XSGIT_BISECT_COMMIT (read state with `xsgit cat`)')
     .action((o: { good: string; bad: string; expect?: string; run?: string }) => bisect(o));
   program
+    .command('prune')
+    .description('apply the history retention now; --dry-run lists what would go')
+    .option('--dry-run', 'only list the commits that would be dropped')
+    .option('--json', 'machine-readable output')
+    .action((o: JsonFlag & { dryRun?: boolean }) => print(withJson(['prune', ...(o.dryRun === true ? ['--dry-run'] : [])], o)));
+  program
     .command('revert-to <rev>')
     .description('roll the live store back to REV as a new commit, firing watches for what changes')
     .action((rev: string) => print(['revert-to', rev]));

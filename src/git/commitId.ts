@@ -18,7 +18,8 @@ export function signatureOf(c: Commit): Signature {
 /** The commit's body. Its parents must already have ids (commitIdOf sees to that). */
 export function encodeCommitOf(c: Commit): Buffer {
   const sig = signatureOf(c);
-  const parents = c.parents.map((p) => {
+  // Parents cut off by retention are still named: the commit keeps its id.
+  const parents = c.cutParentIds ?? c.parents.map((p) => {
     if (p.id === undefined) throw new Error('encodeCommitOf: parent has no id yet');
     return p.id;
   });

@@ -1,3 +1,4 @@
+import { commitIdOf } from './commitId.js';
 import type { Change, Commit, TxTag } from '../history/commit.js';
 
 /**
@@ -87,6 +88,8 @@ export function txName(tx: TxTag): string {
 /** The one-line summary of a commit. */
 export function commitSummary(c: Commit): string {
   const dom = `dom${c.domid}`;
+  const t = c.tierNote;
+  if (t !== null) return `history/${t.tier}: state at ${new Date(c.time).toISOString()} (last of ${t.covers} commit${t.covers === 1 ? '' : 's'})`;
   if (c.parents.length >= 2) return c.tx !== null ? `merge transaction ${txName(c.tx)} (${dom})` : `merge (${dom})`;
   if (c.tx !== null) {
     return c.changes.length === 0 ? `transaction (${dom}): no changes` : `transaction (${dom}): ${changesSummary(c.changes)}`;
@@ -105,6 +108,10 @@ export function commitMessage(c: Commit): string {
     for (let i = 0; i < shown; i++) msg += `${c.changes[i].op} ${escapePath(c.changes[i].path)}\n`;
     if (c.changes.length > shown) msg += `... and ${c.changes.length - shown} more\n`;
     msg += '\n';
+  }
+  if (c.tierNote !== null) {
+    const o = c.tierNote.origin;
+    msg += `Xenstore-Bucket: ${new Date(c.tierNote.bucketStart).toISOString()}\nOriginal-Commit: ${typeof o === 'string' ? o : commitIdOf(o)}\n`;
   }
   msg += `Xenstore-Domid: ${c.domid}\n`;
   if (c.tx !== null) msg += `Xenstore-Tx: ${txName(c.tx)}\n`;

@@ -14,6 +14,16 @@ export interface TxTag {
   readonly txid: number;
 }
 
+/** What a commit of a coarse retention tier stands for (history/retention.ts). */
+export interface TierNote {
+  readonly tier: string;
+  /** How many commits of main the bucket held; this commit has the state of the last one. */
+  readonly covers: number;
+  readonly bucketStart: number;
+  /** That last commit of main: the object until the pruner resolves it to its id. */
+  origin: Commit | string;
+}
+
 /**
  * One commit of the in-memory history. Only references are stored on the request path; the
  * git id and message are derived later (src/git), so a commit costs one small object.
@@ -21,11 +31,17 @@ export interface TxTag {
 export class Commit {
   /** Git commit id, computed on first demand and then kept. */
   id: string | undefined = undefined;
+  /** Set on the commits of coarse retention tiers. */
+  tierNote: TierNote | null = null;
+  /** The parents' ids once retention has cut them off (git's shallow boundary): the commit
+   *  keeps its id, and its encoding still names them. */
+  cutParentIds: readonly string[] | null = null;
 
   constructor(
     readonly root: Node,
-    /** First parent: the previous head. A merge commit has the transaction's commit second. */
-    readonly parents: readonly Commit[],
+    /** First parent: the previous head. A merge commit has the transaction's commit second.
+     *  Emptied by the pruner when the parents leave the retained history. */
+    public parents: readonly Commit[],
     readonly domid: number,
     /** Milliseconds since the epoch. */
     readonly time: number,

@@ -1,10 +1,23 @@
+import { commitIdOf } from '../git/commitId.js';
 import type { Node } from '../store/node.js';
 import { type Change, Commit, type TxTag } from './commit.js';
+import { Bucketer, DEFAULT_RETENTION, parseRetention, type Tier } from './retention.js';
+
+interface CoarseTier {
+  readonly tier: Tier;
+  readonly bucketer: Bucketer<Commit>;
+  /** The tier's own append-only chain, oldest first: `refs/heads/history/<name>`. */
+  readonly chain: Commit[];
+}
 
 /**
  * The in-memory commit chain: every change to the live store becomes a Commit on `main`.
  * A commit is a handful of references (the root is shared with the live tree), so recording
  * one costs no hashing and no copying; ids come later, off the request path (src/git).
+ *
+ * Retention (retention.ts): `main` keeps a window of its newest commits; each coarser tier is
+ * its own append-only chain of one commit per time bucket. Commits that leave both are cut
+ * off by prune(), which first gives every commit that stays its id, so kept ids never change.
  */
 export class History {
   head: Commit;
@@ -13,19 +26,26 @@ export class History {
   conflicts = 0;
   /** Named commits (`xsgit tag`, snapshots): kept whatever the retention. */
   readonly tags = new Map<string, Commit>();
+  readonly tiers: readonly Tier[];
+  /** main's first-parent line, oldest first. */
+  private readonly window: Commit[];
+  private readonly coarse: CoarseTier[];
 
   constructor(
     root: Node,
     private readonly clock: () => number = Date.now,
+    retention: string = DEFAULT_RETENTION,
   ) {
+    this.tiers = parseRetention(retention);
+    this.coarse = this.tiers.slice(1).map((tier) => ({ tier, bucketer: new Bucketer<Commit>(tier), chain: [] }));
     this.head = new Commit(root, [], 0, this.clock(), [], null);
+    this.window = [this.head];
   }
 
   /** Records a change outside any transaction, or a transaction that fast-forwards. */
   record(root: Node, domid: number, changes: readonly Change[], tx: TxTag | null): Commit {
-    this.head = new Commit(root, [this.head], domid, this.clock(), changes, tx);
     this.commits++;
-    return this.head;
+    return this.append(new Commit(root, [this.head], domid, this.clock(), changes, tx));
   }
 
   /** Records a transaction that others overtook: its own commit on its branch (started at
@@ -33,9 +53,103 @@ export class History {
   merge(start: Commit, branchRoot: Node, merged: Node, domid: number, changes: readonly Change[], tx: TxTag): Commit {
     const time = this.clock();
     const branch = new Commit(branchRoot, [start], domid, time, changes, tx);
-    this.head = new Commit(merged, [this.head, branch], domid, time, changes, tx);
     this.commits += 2;
     this.merges++;
-    return this.head;
+    return this.append(new Commit(merged, [this.head, branch], domid, time, changes, tx));
   }
+
+  private append(c: Commit): Commit {
+    this.head = c;
+    this.window.push(c);
+    for (const t of this.coarse) {
+      const done = t.bucketer.offer(c, c.time);
+      if (done === null) continue;
+      const top = t.chain[t.chain.length - 1];
+      const row = new Commit(done.last.root, top === undefined ? [] : [top], done.last.domid, done.last.time, [], null);
+      row.tierNote = { tier: t.tier.name, covers: done.covers, bucketStart: done.bucketStart, origin: done.last };
+      t.chain.push(row);
+    }
+    return c;
+  }
+
+  /** The retained commits of main and of every tier, newest first per chain. */
+  retainedCommits(): Commit[] {
+    const out = [...this.window].reverse();
+    for (const t of this.coarse) out.push(...[...t.chain].reverse());
+    return out;
+  }
+
+  get retained(): number {
+    return this.coarse.reduce((n, t) => n + t.chain.length, this.window.length);
+  }
+
+  /** The head of each tier's chain, by name (`history/1m` …). */
+  tierHeads(): Map<string, Commit> {
+    const out = new Map<string, Commit>();
+    for (const t of this.coarse) {
+      const top = t.chain[t.chain.length - 1];
+      if (top !== undefined) out.set(`history/${t.tier.name}`, top);
+    }
+    return out;
+  }
+
+  /** Occupancy of every tier: rows kept of rows allowed. */
+  occupancy(): { tier: string; rows: number; capacity: number }[] {
+    return [{ tier: 'all', rows: this.window.length, capacity: this.tiers[0].rows }, ...this.coarse.map((t) => ({ tier: t.tier.name, rows: t.chain.length, capacity: t.tier.rows }))];
+  }
+
+  /** Whether prune() has work: a chain is over its bound by a batch's worth. Pruning in
+   *  batches keeps its cost off most requests. */
+  needsPrune(): boolean {
+    const all = this.tiers[0].rows;
+    if (this.window.length > all + Math.max(16, all >> 3)) return true;
+    return this.coarse.some((t) => t.chain.length > t.tier.rows);
+  }
+
+  /** What prune() would drop, without dropping it. */
+  pruneCandidates(): Commit[] {
+    const out = this.window.slice(0, Math.max(0, this.window.length - this.tiers[0].rows));
+    for (const t of this.coarse) out.push(...t.chain.slice(0, Math.max(0, t.chain.length - t.tier.rows)));
+    return out;
+  }
+
+  /**
+   * Cuts every chain back to its bound. Ids first: each commit that stays, and each tier row's
+   * origin, gets its id before anything is cut, so ids seen before a prune stay valid after.
+   * Returns the number of commits let go.
+   */
+  prune(): number {
+    for (const t of this.coarse) for (const row of t.chain) if (row.tierNote !== null && typeof row.tierNote.origin !== 'string') row.tierNote.origin = commitIdOf(row.tierNote.origin);
+    const pinned = new Set(this.tags.values());
+    let dropped = 0;
+    const all = this.tiers[0].rows;
+    if (this.window.length > all) {
+      const gone = this.window.splice(0, this.window.length - all);
+      dropped += gone.length;
+      const kept = new Set(this.window);
+      for (const c of this.window) {
+        const [first, branch] = c.parents;
+        if (first !== undefined && !kept.has(first)) cut(c, (p) => p !== first);
+        // A merge's branch commit started from a commit that may be gone.
+        if (branch !== undefined) cut(branch, (p) => kept.has(p));
+      }
+      for (const c of gone) if (pinned.has(c)) cut(c, () => false);
+    }
+    for (const t of this.coarse) {
+      if (t.chain.length <= t.tier.rows) continue;
+      const gone = t.chain.splice(0, t.chain.length - t.tier.rows);
+      dropped += gone.length;
+      cut(t.chain[0], () => false);
+      for (const c of gone) if (pinned.has(c)) cut(c, () => false);
+    }
+    return dropped;
+  }
+}
+
+/** Drops the parents `keep` rejects, after giving the commit its id (computed with them). */
+function cut(c: Commit, keep: (p: Commit) => boolean): void {
+  if (c.parents.every(keep)) return;
+  commitIdOf(c);
+  c.cutParentIds = c.parents.map((p) => commitIdOf(p));
+  c.parents = c.parents.filter(keep);
 }

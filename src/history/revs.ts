@@ -52,7 +52,8 @@ export function resolveRev(h: History, rev: string, branches: ReadonlyMap<string
   if (rev === 'HEAD' || rev === 'main' || rev === 'refs/heads/main') return h.head;
   const tag = h.tags.get(rev.replace(/^refs\/tags\//, ''));
   if (tag !== undefined) return tag;
-  const branch = branches.get(rev.replace(/^refs\/heads\//, ''));
+  const short = rev.replace(/^refs\/heads\//, '');
+  const branch = branches.get(short) ?? h.tierHeads().get(short);
   if (branch !== undefined) return branch;
   if (rev.startsWith('@')) {
     const t = parseTime(rev.slice(1));
@@ -61,12 +62,24 @@ export function resolveRev(h: History, rev: string, branches: ReadonlyMap<string
   }
   if (!/^[0-9a-f]{4,40}$/.test(rev)) return null;
   let found: Commit | null = null;
-  for (const c of reachable(h.head)) {
+  for (const c of retainedWithBranches(h)) {
     if (!commitIdOf(c).startsWith(rev)) continue;
     if (found !== null) return null; // ambiguous
     found = c;
   }
   return found;
+}
+
+/** Every commit the history still holds: main's window, the tiers' chains, the branch
+ *  commits of merges, and tagged commits. */
+export function retainedWithBranches(h: History): Set<Commit> {
+  const out = new Set<Commit>();
+  for (const c of h.retainedCommits()) {
+    out.add(c);
+    if (c.parents.length > 1) out.add(c.parents[1]);
+  }
+  for (const c of h.tags.values()) out.add(c);
+  return out;
 }
 
 /** Whether the commit changed anything at or below `path` against its first parent. */

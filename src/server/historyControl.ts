@@ -3,7 +3,7 @@ import { commitMessage } from '../git/commitMessage.js';
 import type { Change, Commit } from '../history/commit.js';
 import { diffTrees } from '../history/diff.js';
 import { commitJson, commitLine, diffJson, diffLines, escapeValue, permsText } from '../history/format.js';
-import { firstParents, parseTime, reachable, resolveRev, touches } from '../history/revs.js';
+import { firstParents, parseTime, resolveRev, retainedWithBranches, touches } from '../history/revs.js';
 import { canonicalize } from '../store/path.js';
 import { lookup } from '../store/tree.js';
 import type { ErrorName } from '../wire/constants.js';
@@ -143,9 +143,8 @@ const SUBCOMMANDS: Record<string, { usage: string; run(d: Daemon, a: Args): Resu
     usage: '',
     run(d, a) {
       const h = d.store.history;
-      const all = reachable(h.head);
       const nodes = new Set<unknown>();
-      for (const c of all) {
+      for (const c of retainedWithBranches(h)) {
         const stack = [c.root];
         while (stack.length > 0) {
           const n = stack.pop()!;
@@ -156,8 +155,21 @@ const SUBCOMMANDS: Record<string, { usage: string; run(d: Daemon, a: Args): Resu
           });
         }
       }
-      const s = { commits: h.commits, merges: h.merges, eagain: h.conflicts, retained: all.length, tags: h.tags.size, nodes: nodes.size, head: commitIdOf(h.head) };
-      return a.json ? JSON.stringify(s) : Object.entries(s).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');
+      const s = { commits: h.commits, merges: h.merges, eagain: h.conflicts, retained: h.retained, tags: h.tags.size, nodes: nodes.size, head: commitIdOf(h.head), tiers: h.occupancy() };
+      if (a.json) return JSON.stringify(s);
+      const tiers = s.tiers.map((t) => `${t.tier}=${t.rows}/${t.capacity}`).join(' ');
+      return Object.entries({ ...s, tiers }).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');
+    },
+  },
+  prune: {
+    usage: '[--dry-run]',
+    run(d, a) {
+      const h = d.store.history;
+      if (a.positional[0] === '--dry-run' || a.positional[0] === 'dry-run') {
+        const gone = h.pruneCandidates();
+        return a.json ? JSON.stringify(gone.map(commitJson)) : gone.map((c) => commitLine(c) + '\n').join('');
+      }
+      return `${h.prune()} commits pruned, ${h.retained} retained\n`;
     },
   },
   tag: {

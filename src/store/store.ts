@@ -20,9 +20,9 @@ export class Store {
   readonly history: History;
   private readonly view: HeadView;
 
-  constructor(root?: Node, clock?: () => number) {
-    this.root = root ?? initialRoot(this.gen);
-    this.history = new History(this.root, clock);
+  constructor(options: { root?: Node; clock?: () => number; retention?: string } = {}) {
+    this.root = options.root ?? initialRoot(this.gen);
+    this.history = new History(this.root, options.clock, options.retention);
     this.view = new HeadView(this.root, this.gen);
   }
 
