@@ -169,6 +169,13 @@ describe('transactions merge unless what they depended on moved', () => {
     expect(await end(a, t)).toBe('OK');
   });
 
+  it('a read-only transaction whose one read went stale still commits (it saw the start state)', async () => {
+    const t = await a.transactionStart();
+    await a.read(`${root}/x`, t);
+    await b.write(`${root}/x`, 'changed');
+    expect(await end(a, t)).toBe(AGAINST_C ? 'EAGAIN' : 'OK');
+  });
+
   it('a read-only transaction whose reads no longer describe one state: EAGAIN', async () => {
     const t = await a.transactionStart();
     await a.read(`${root}/x`, t);
