@@ -249,25 +249,46 @@ export class Client {
     );
   }
 
-  /** Connect to `options.path`, else $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket, else ./run/socket. */
-  static connect(options: ClientOptions = {}): Promise<Client> {
+  /**
+   * Connect to `options.path`, else $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket, else
+   * ./run/socket. The C daemon listens with a backlog of 1, so a non-blocking connect can
+   * meet EAGAIN while the daemon is busy: that is retried until `connectTimeoutMs`.
+   */
+  static async connect(options: ClientOptions = {}): Promise<Client> {
     const path = options.path ?? defaultSocketPath(options.env ?? process.env);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const socket = await Client.connectOnce(path, Math.max(1, deadline - Date.now()));
+        return new Client(socket, path, options.firstReqId ?? 1);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EAGAIN' || Date.now() >= deadline) {
+          throw new XsConnectionError(`connect ${path}: ${(err as Error).message}`, { cause: err });
+        }
+        await sleep(Math.min(50, 1 + attempt * 2));
+      }
+    }
+  }
+
+  private static connectOnce(path: string, timeoutMs: number): Promise<Socket> {
     return new Promise((resolve, reject) => {
       const socket = netConnect({ path });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new XsConnectionError(`connect ${path}: timed out after ${timeoutMs} ms`));
+        reject(new Error(`timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       const onError = (err: Error): void => {
         clearTimeout(timer);
-        reject(new XsConnectionError(`connect ${path}: ${err.message}`, { cause: err }));
+        socket.destroy();
+        reject(err);
       };
       socket.once('error', onError);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        resolve(new Client(socket, path, options.firstReqId ?? 1));
+        resolve(socket);
       });
     });
   }

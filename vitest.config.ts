@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Every test file starts its own daemon(s) in a fresh temp run directory, so files run
+// in parallel (one forked worker each). Against the C peer: XSGIT_TEST_PEER=c npm test.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    pool: 'forks',
+    fileParallelism: true,
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    teardownTimeout: 15_000,
+  },
+});
