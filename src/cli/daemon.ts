@@ -1,9 +1,16 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
+import { Mirror } from '../server/mirror.js';
+import { importCommit } from '../git/import/importer.js';
+import { resolveRef } from '../git/repo/refs.js';
+import type { Commit } from '../history/commit.js';
+import { DEFAULT_RETENTION } from '../history/retention.js';
 import { UnixServer, writePidFile } from '../server/unix.js';
+import { GuestSockets } from '../server/guests.js';
+import { parseQuotaSetting, type QuotaName } from '../domain/quota.js';
 import { defaultRunDir } from '../client/paths.js';
 import { logger, setLogLevel, type LogLevel } from '../util/log.js';
 
@@ -13,6 +20,19 @@ interface DaemonFlags {
   logLevel: LogLevel;
   accessLog?: string;
   features: boolean;
+  history: string;
+  guestSockets?: boolean;
+  gitDir?: string;
+  mirrorLag: string;
+  restoreFrom?: string;
+  quota: { name: QuotaName; value: number }[];
+}
+
+/** `--quota NAME=VALUE`, repeatable. */
+function collectQuota(s: string, all: { name: QuotaName; value: number }[]): { name: QuotaName; value: number }[] {
+  const q = parseQuotaSetting(s);
+  if (q === null) throw new InvalidArgumentError('expected NAME=VALUE: a quota name (nodes, node-size, …) and a number');
+  return [...all, q];
 }
 
 export function daemonCommand(program: Command): void {
@@ -24,19 +44,33 @@ export function daemonCommand(program: Command): void {
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .option('--access-log <file>', 'write one line per request and per reply to FILE')
     .option('--no-features', 'answer GET_FEATURE/SET_FEATURE with ENOSYS, exactly as the 4.17 C daemon')
+    .option('--history <spec>', 'history retention tiers: all:N then <width>:<rows>, e.g. all:1024,1m:120,1h:168', DEFAULT_RETENTION)
+    .option('--git-dir <dir>', 'mirror the history into this git repository (restarting continues it)')
+    .option('--mirror-lag <ms>', 'the live mirror writes a batch at least this often', '1000')
+    .option('--restore-from <dir[:ref]>', 'start from the tree of an exported commit (default ref: HEAD)')
+    .option('--guest-sockets', 'serve each introduced domain N on RUN_DIR/domains/N/socket, as that (unprivileged) domain')
+    .option('--quota <name=value>', 'set a daemon-wide quota (repeatable), e.g. --quota nodes=2000', collectQuota, [])
     .action(async (flags: DaemonFlags) => {
       setLogLevel(flags.logLevel);
       const runDir = resolve(flags.runDir ?? defaultRunDir());
       const socketPath = join(runDir, 'socket');
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
       const accessLog = flags.accessLog === undefined ? null : new AccessLog(flags.accessLog);
-      const daemon = new Daemon({ features: flags.features, accessLog });
+      const head = await startingPoint(flags);
+      const daemon = new Daemon({ features: flags.features, accessLog, retention: flags.history, head });
+      const mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag));
+      for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
+      const guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
+      daemon.backend = guests;
       const server = new UnixServer(daemon, socketPath);
       await server.listen();
+      mirror?.start();
       writePidFile(pidFile);
       const stop = async (signal: string): Promise<void> => {
         logger.info(`${signal}: stopping`);
         await server.close();
+        await mirror?.stop();
+        await guests?.close();
         accessLog?.close();
         rmSync(pidFile, { force: true });
         process.exit(0);
@@ -46,4 +80,21 @@ export function daemonCommand(program: Command): void {
       process.stdout.write(`export XENSTORED_PATH=${socketPath}\n`);
       logger.info(`listening on ${socketPath}, pid ${process.pid}`);
     });
+}
+
+/** Where the store starts: the head of `--git-dir` when that repository has one (so a restart
+ *  continues its history), the commit named by `--restore-from DIR[:REF]`, or an empty store. */
+async function startingPoint(flags: DaemonFlags): Promise<Commit | undefined> {
+  if (flags.restoreFrom !== undefined) {
+    const m = /^(.*?)(?::([^:/][^:]*))?$/.exec(flags.restoreFrom)!;
+    const head = (await importCommit({ gitDir: resolve(m[1]), rev: m[2] ?? 'HEAD' })).head;
+    logger.info(`restored ${head.id ?? ''} from ${m[1]}`);
+    return head;
+  }
+  if (flags.gitDir === undefined) return undefined;
+  const dir = resolve(flags.gitDir);
+  if (!existsSync(join(dir, 'HEAD')) || resolveRef(dir, 'HEAD') === null) return undefined;
+  const head = (await importCommit({ gitDir: dir })).head;
+  logger.info(`continuing ${dir} at ${head.id ?? ''}`);
+  return head;
 }

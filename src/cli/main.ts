@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { daemonCommand } from './daemon.js';
 import { historyCommands } from './history.js';
+import { exportCommand } from './export.js';
 
 const program = new Command();
 program.name('xsgit').description('A git-backed, versioned xenstored').version('0.1.0');
 daemonCommand(program);
 historyCommands(program);
+exportCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

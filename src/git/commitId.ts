@@ -2,7 +2,7 @@ import type { Commit } from '../history/commit.js';
 import { commitMessage } from './commitMessage.js';
 import { encodeCommit, type Signature } from './objects/commit.js';
 import { treeIdOf } from './nodeTree.js';
-import { sha1Hex } from './utils/hashObject.js';
+import { hashObject } from './utils/hashObject.js';
 
 /**
  * Git commits of the in-memory history: author and committer are the domain that made the
@@ -26,11 +26,6 @@ export function encodeCommitOf(c: Commit): Buffer {
   return encodeCommit({ tree: treeIdOf(c.root), parents, author: sig, committer: sig, message: commitMessage(c) });
 }
 
-function hashCommit(body: Buffer): string {
-  const header = Buffer.from(`commit ${body.length}\0`, 'latin1');
-  return sha1Hex(Buffer.concat([header, body], header.length + body.length));
-}
-
 /**
  * The git id of a commit, computed on first demand and kept on `commit.id`, together with the
  * ids of any ancestors not computed yet. Iterative, so a chain of a million commits is fine.
@@ -47,7 +42,7 @@ export function commitIdOf(commit: Commit): string {
     const before = stack.length;
     for (const p of c.parents) if (p.id === undefined) stack.push(p);
     if (stack.length > before) continue;
-    c.id = hashCommit(encodeCommitOf(c));
+    c.id = hashObject('commit', encodeCommitOf(c));
     stack.pop();
   }
   return idOf(commit);

@@ -10,7 +10,8 @@ import type { Node } from '../store/node.js';
  * their ids against the true parent id) and registers it here as external: the object walker
  * never emits it (its bytes may not be ours to reproduce) and treats it as a boundary that the
  * export target must already hold. Its true parent ids (which may lie outside what was
- * imported) are kept here too, since `Commit.parents` can only hold imported commits.
+ * imported) are kept here too, and in `cutParentIds` (the field retention uses for parents no
+ * longer in memory), since `Commit.parents` can only hold imported commits.
  */
 
 const external = new WeakMap<Commit, readonly string[]>();
@@ -31,6 +32,7 @@ export interface ExternalCommitInit {
 export function externalCommit(init: ExternalCommitInit): Commit {
   const c = new Commit(init.root, init.parents ?? [], init.domid, init.time, init.changes, init.tx);
   c.id = init.id;
+  c.cutParentIds = init.parentIds.slice(); // as for commits retention cut off: their ids still hold
   external.set(c, init.parentIds.slice());
   return c;
 }

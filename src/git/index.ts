@@ -15,11 +15,12 @@ export { commitMessage, commitSummary, commonPathPrefix, parseCommitMessage, typ
 export { commitIdOf, encodeCommitOf, signatureOf } from './commitId.js';
 export { externalCommit, externalParentIds, isExternal, type ExternalCommitInit } from './external.js';
 export { walkNewObjects, type KnownObjects, type WalkedObject } from './walk.js';
-export { PackBuilder, type FinishedPack } from './pack/packWriter.js';
+export { PackBuilder, type FinishedPack, type PackCompression } from './pack/packWriter.js';
+export { writePackIndex } from './pack/packIndexWriter.js';
 export { storePack, chooseIndexer, type Indexer } from './pack/storePack.js';
 export { RepoObjects } from './repo/objectStore.js';
 export { initBareRepo } from './repo/init.js';
-export { deleteRef, readPackedRefs, resolveRef, writeRef } from './repo/refs.js';
+export { deleteRef, expandRef, readPackedRefs, resolveRef, symbolicTarget, writeRef } from './repo/refs.js';
 export {
   GitExporter,
   exportRepo,
@@ -28,4 +29,12 @@ export {
   type ExportResult,
   type ExporterOptions,
 } from './export/exporter.js';
-export { importCommit, importTree, type ImportOptions, type ImportResult, type ImportedCommit } from './import/importer.js';
+export {
+  importCommit,
+  importTree,
+  resolveRevision,
+  type ImportOptions,
+  type ImportResult,
+  type ImportedCommit,
+} from './import/importer.js';
+export { readNodeTree, TreeMemo, type ReadTree } from './import/readNodeTree.js';

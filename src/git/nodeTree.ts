@@ -47,6 +47,7 @@ const VALUE_ENTRY = Buffer.from(`100644 ${VALUE_FILE}\0`, 'latin1');
 const PERMS_ENTRY = Buffer.from(`100644 ${PERMS_FILE}\0`, 'latin1');
 const BLOB_ENTRY_SIZE = VALUE_ENTRY.length + 20; // both names are 6 bytes
 const TREE_PREFIX = Buffer.from('40000 ', 'latin1');
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 /** How many of the (git-ordered) directory names sort before the blob `file`. */
 function blobPosition(names: string[], file: string): number {
@@ -94,6 +95,9 @@ export function encodeNodeTree(node: Node): NodeTree {
   let off = buf.write(header, 0, 'latin1');
   const permsAt = blobPosition(names, PERMS_FILE);
   const valueAt = blobPosition(names, VALUE_FILE);
+  // One native hex decode for all child ids; per-entry copies and short names in plain JS
+  // (a Buffer.write per entry costs more in call overhead than the bytes it writes).
+  const bin = names.length > 0 ? Buffer.from(ids.join(''), 'hex') : EMPTY_BUFFER;
   for (let i = 0; i <= names.length; i++) {
     // '.perms' < '.value', so when both land at the same position perms goes first.
     if (i === permsAt) {
@@ -105,10 +109,12 @@ export function encodeNodeTree(node: Node): NodeTree {
       off += buf.write(valueId, off, 20, 'hex');
     }
     if (i === names.length) break;
-    off += TREE_PREFIX.copy(buf, off);
-    off += buf.write(names[i], off, 'latin1');
+    for (let k = 0; k < TREE_PREFIX.length; k++) buf[off++] = TREE_PREFIX[k];
+    const name = names[i];
+    if (name.length > 32) off += buf.write(name, off, 'latin1');
+    else for (let k = 0; k < name.length; k++) buf[off++] = name.charCodeAt(k);
     buf[off++] = 0;
-    off += buf.write(ids[i], off, 20, 'hex');
+    for (let k = i * 20, end = k + 20; k < end; k++) buf[off++] = bin[k];
   }
   return { object: buf, body: buf.subarray(header.length), valueId, perms };
 }

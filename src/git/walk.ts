@@ -27,6 +27,12 @@ export interface KnownObjects {
 export interface WalkedObject extends GitObject {
   readonly node?: Node;
   readonly commit?: Commit;
+  /**
+   * For a commit whose parents retention has cut off (`cutParentIds`): the cut parent ids
+   * `known` does not hold. If the target lacks them too, the commit must be recorded as a
+   * shallow boundary (`$GIT_DIR/shallow`), or git would find broken links.
+   */
+  readonly missingParents?: readonly string[];
 }
 
 /**
@@ -53,7 +59,12 @@ export function* walkNewObjects(tips: Iterable<Commit>, known: KnownObjects): Ge
       if (isKnown(id)) continue;
       if (isExternal(x)) throw new MissingObjectError(id);
       seen.add(id);
-      yield { id, type: 'commit', body: encodeCommitOf(x), commit: x };
+      let missingParents: string[] | undefined;
+      if (x.cutParentIds !== null) {
+        const inMemory = new Set(x.parents.map((p) => commitIdOf(p)));
+        for (const pid of x.cutParentIds) if (!inMemory.has(pid) && !isKnown(pid)) (missingParents ??= []).push(pid);
+      }
+      yield { id, type: 'commit', body: encodeCommitOf(x), commit: x, missingParents };
       for (let i = x.parents.length - 1; i >= 0; i--) stack.push(x.parents[i]);
       treeIdOf(x.root); // no-op unless the id was set by hand
       stack.push(x.root); // popped first: trees of newer commits go first, the stack stays small

@@ -31,14 +31,17 @@ export class History {
   private readonly window: Commit[];
   private readonly coarse: CoarseTier[];
 
+  /** `head`: an existing commit to continue (a restart from an exported repository); else
+   *  the history starts with a root commit of `root`. */
   constructor(
     root: Node,
     private readonly clock: () => number = Date.now,
     retention: string = DEFAULT_RETENTION,
+    head?: Commit,
   ) {
     this.tiers = parseRetention(retention);
     this.coarse = this.tiers.slice(1).map((tier) => ({ tier, bucketer: new Bucketer<Commit>(tier), chain: [] }));
-    this.head = new Commit(root, [], 0, this.clock(), [], null);
+    this.head = head ?? new Commit(root, [], 0, this.clock(), [], null);
     this.window = [this.head];
   }
 

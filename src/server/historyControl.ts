@@ -19,9 +19,9 @@ import type { Daemon } from './daemon.js';
 
 const PAGE = 3800;
 
-type Result = string | { error: ErrorName };
+export type Result = string | { error: ErrorName };
 
-interface Args {
+export interface Args {
   positional: string[];
   json: boolean;
   offset: number;
@@ -65,7 +65,7 @@ function branches(d: Daemon): Map<string, Commit> {
   return out;
 }
 
-function rev(d: Daemon, text: string | undefined): Commit | null {
+export function rev(d: Daemon, text: string | undefined): Commit | null {
   return text === undefined ? null : resolveRev(d.store.history, text, branches(d));
 }
 
@@ -73,7 +73,12 @@ function path(text: string | undefined): string | null {
   return text === undefined ? '/' : canonicalize(text, '/local/domain/0');
 }
 
-const SUBCOMMANDS: Record<string, { usage: string; run(d: Daemon, a: Args): Result }> = {
+export interface HistoryCommand {
+  readonly usage: string;
+  run(d: Daemon, a: Args): Result;
+}
+
+const SUBCOMMANDS: Record<string, HistoryCommand> = {
   log: {
     usage: '[PATH] [-n N] [--since TIME]',
     run(d, a) {
@@ -257,8 +262,15 @@ function revertTo(d: Daemon, target: Commit): { error: ErrorName } | null {
   return null;
 }
 
+/** Adds a `history` subcommand (snapshots, export jobs live in modules of their own). */
+export function registerHistoryCommand(name: string, command: HistoryCommand): void {
+  SUBCOMMANDS[name] = command;
+}
+
 registerControl('history', {
-  args: `<${Object.keys(SUBCOMMANDS).join('|')}> [--json]`,
+  get args() {
+    return `<${Object.keys(SUBCOMMANDS).join('|')}> [--json]`;
+  },
   help: 'query the git history',
   run(d, argv) {
     const sub = SUBCOMMANDS[argv[0] ?? ''];

@@ -1,4 +1,4 @@
-import type { Change, TxTag } from '../history/commit.js';
+import type { Change, Commit, TxTag } from '../history/commit.js';
 import { History } from '../history/history.js';
 import { Node, NO_CHILDREN } from './node.js';
 import { Generation, HeadView } from './tree.js';
@@ -20,9 +20,10 @@ export class Store {
   readonly history: History;
   private readonly view: HeadView;
 
-  constructor(options: { root?: Node; clock?: () => number; retention?: string } = {}) {
-    this.root = options.root ?? initialRoot(this.gen);
-    this.history = new History(this.root, options.clock, options.retention);
+  /** `head`: continue that commit's history (its root becomes the store). */
+  constructor(options: { head?: Commit; clock?: () => number; retention?: string } = {}) {
+    this.root = options.head?.root ?? initialRoot(this.gen);
+    this.history = new History(this.root, options.clock, options.retention, options.head);
     this.view = new HeadView(this.root, this.gen);
   }
 

@@ -1,12 +1,13 @@
 import type { Commit } from '../../history/commit.js';
 import { commitIdOf } from '../commitId.js';
 import { InvalidRefError } from '../errors.js';
-import { PackBuilder } from '../pack/packWriter.js';
+import { PackBuilder, type PackCompression } from '../pack/packWriter.js';
 import { chooseIndexer, storePack, type Indexer } from '../pack/storePack.js';
 import { runGit } from '../repo/gitBinary.js';
 import { initBareRepo } from '../repo/init.js';
 import { RepoObjects } from '../repo/objectStore.js';
 import { deleteRef, isValidRefName, symbolicTarget, writeRef } from '../repo/refs.js';
+import { addShallow } from '../repo/shallow.js';
 import { walkNewObjects } from '../walk.js';
 import { ExportedObjects } from './exportedObjects.js';
 
@@ -22,7 +23,8 @@ import { ExportedObjects } from './exportedObjects.js';
 
 export interface ExporterOptions {
   readonly gitDir: string;
-  /** How packs get their index: `auto` = `git index-pack` when git is installed, else isomorphic-git. */
+  /** How packs get their index (storePack.ts): `auto` = `git index-pack` when git is installed,
+   *  else isomorphic-git; `xsgit` = our own index writer. */
   readonly indexer?: Indexer | 'auto';
   readonly gitCommand?: string;
   /** Bound on remembered ids (see ExportedObjects). */
@@ -30,6 +32,8 @@ export interface ExporterOptions {
   /** Start a new pack after this many objects or bytes. */
   readonly maxPackObjects?: number;
   readonly maxPackBytes?: number;
+  /** Entry compression (see PackCompression); default `'auto'`. */
+  readonly compression?: PackCompression;
   /** With git: run `git repack --geometric=2 -d` after this many packs written (0 = never). */
   readonly repackEvery?: number;
   readonly onProgress?: (p: ExportProgress) => void;
@@ -66,9 +70,10 @@ export interface ExportResult {
 
 const YIELD_EVERY = 2000;
 
+/** `refs/...` as given; anything else is a branch name. HEAD is not settable here (use `head`). */
 export function fullRefName(name: string): string {
   const full = name.startsWith('refs/') ? name : `refs/heads/${name}`;
-  if (full === 'HEAD' || !isValidRefName(full)) throw new InvalidRefError(name);
+  if (name === 'HEAD' || !isValidRefName(full)) throw new InvalidRefError(name);
   return full;
 }
 
@@ -134,17 +139,20 @@ export class GitExporter {
     let blobs = 0;
     let bytes = 0;
     const packs: string[] = [];
-    let builder = new PackBuilder();
+    const compression = this.opts.compression ?? 'auto';
+    let builder = new PackBuilder(compression);
     const flush = async () => {
       if (builder.count === 0) return;
       const pack = builder.finish();
-      builder = new PackBuilder();
+      builder = new PackBuilder(compression);
       progress?.({ phase: 'pack', objects, bytes: bytes + pack.bytes });
       packs.push(await storePack(this.gitDir, pack, this.indexer, this.opts.gitCommand));
       bytes += pack.bytes;
     };
+    const shallowCandidates: { id: string; parents: readonly string[] }[] = [];
     for (const o of walkNewObjects(tips, this.known)) {
-      builder.add(o.type, o.body);
+      if (o.missingParents !== undefined) shallowCandidates.push({ id: o.id, parents: o.missingParents });
+      builder.add(o.type, o.body, o.id);
       this.known.add(o);
       objects++;
       if (o.type === 'commit') commits++;
@@ -157,6 +165,7 @@ export class GitExporter {
       if (builder.count >= maxObjects || builder.bytes >= maxBytes) await flush();
     }
     await flush();
+    await this.recordShallow(shallowCandidates);
 
     progress?.({ phase: 'refs', objects, bytes });
     const refs: Record<string, string | null> = {};
@@ -173,6 +182,23 @@ export class GitExporter {
     await this.maybeRepack(packs.length);
     progress?.({ phase: 'done', objects, bytes });
     return { objects, commits, trees, blobs, bytes, packs, refs, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Commits whose parents retention cut off before they were exported: unless the repository
+   * holds those parents after all (checked on disk, since the id memory is bounded), they become
+   * shallow boundaries, listed in `$GIT_DIR/shallow` as git does for a shallow clone. git log,
+   * fsck and bisect then stop there instead of finding broken links.
+   */
+  private async recordShallow(candidates: readonly { id: string; parents: readonly string[] }[]): Promise<void> {
+    if (candidates.length === 0) return;
+    const disk = new RepoObjects(this.gitDir);
+    try {
+      const add = candidates.filter((c) => c.parents.some((p) => !disk.has(p))).map((c) => c.id);
+      if (add.length > 0) await addShallow(this.gitDir, add);
+    } finally {
+      disk.close();
+    }
   }
 
   private async maybeRepack(written: number): Promise<void> {

@@ -87,6 +87,7 @@ export async function importCommit(opts: ImportOptions): Promise<ImportResult> {
       const t = readNodeTree(repo, fields.tree, opts, memo);
       chain.push({ id: cur, fields, root: t.node, canonical: t.canonical });
       cur = fields.parents[0];
+      if (cur !== undefined && !repo.has(cur)) cur = undefined; // a shallow boundary
     }
     // Build from the oldest, so each Commit can hold its (imported) parent.
     const out: ImportedCommit[] = [];

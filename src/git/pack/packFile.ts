@@ -29,8 +29,8 @@ export type ReadById = (id: string) => { type: ObjectType; body: Buffer };
 const CACHE_BYTES = 32 << 20;
 
 export class PackFile {
-  private readonly fd: number;
-  private readonly size: number;
+  private fdOrNull: number | null = null;
+  private size = 0;
   private ends: Float64Array | null = null;
   private readonly cache = new Map<number, { type: ObjectType; body: Buffer }>();
   private cached = 0;
@@ -38,13 +38,21 @@ export class PackFile {
   constructor(
     readonly path: string,
     readonly index: PackIndex,
-  ) {
-    this.fd = openSync(path, 'r');
-    this.size = fstatSync(this.fd).size;
+  ) {}
+
+  /** The file is opened on first read: a store with many packs that is only asked `has()`
+   *  (as an exporter's is) holds no descriptors. */
+  private get fd(): number {
+    if (this.fdOrNull === null) {
+      this.fdOrNull = openSync(this.path, 'r');
+      this.size = fstatSync(this.fdOrNull).size;
+    }
+    return this.fdOrNull;
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fdOrNull !== null) closeSync(this.fdOrNull);
+    this.fdOrNull = null;
   }
 
   /** The object with this id if the pack holds it. */
@@ -72,7 +80,9 @@ export class PackFile {
       if (a[mid] <= offset) lo = mid + 1;
       else hi = mid;
     }
-    return lo < a.length ? a[lo] : this.size - 20;
+    if (lo < a.length) return a[lo];
+    void this.fd; // makes sure size is known
+    return this.size - 20;
   }
 
   private entryAt(offset: number): Entry {

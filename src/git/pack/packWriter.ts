@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { deflateSync } from 'node:zlib';
 import type { ObjectType } from '../objects/types.js';
+import { storedZlib } from '../utils/storedZlib.js';
 
 /**
  * Builds a version 2 pack in memory: `PACK`, version 2, object count, then every object as a
@@ -10,10 +12,20 @@ import type { ObjectType } from '../objects/types.js';
 
 export const PACK_TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
 
-/** zlib options: level 1, and for small bodies a small window and hash table, which makes
- *  deflateSync's setup markedly cheaper without changing the output's compression. */
-const SMALL = { level: 1, windowBits: 9, memLevel: 2 };
-const LARGE = { level: 1 };
+/**
+ * How entries are compressed:
+ *   - a zlib level 1-9: every body through `deflateSync` at that level;
+ *   - 0: every body in stored deflate blocks written in JS (storedZlib.ts): no zlib call at all;
+ *   - `'auto'` (the exporter's default): stored, except commits and blobs of 512 bytes or more,
+ *     deflated at level 1. Trees are most objects and barely compress (their 20-byte ids are
+ *     random: level 1 saves ~20% at ~20x the time); small bodies cost zlib more in per-call
+ *     setup than they save. Measured on a 10k-commit export: level 1 everywhere ~5-8k
+ *     objects/s, stored ~80k objects/s, packs ~20% larger.
+ * Packs stay valid either way; `git gc` recompresses what it deltifies.
+ */
+const AUTO_DEFLATE_MIN = 512;
+
+export type PackCompression = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'auto';
 
 /** The pack entry header: type in bits 4-6 of the first byte, size in 4 + 7·k bits. */
 export function packEntryHeader(typeCode: number, size: number): Buffer {
@@ -29,6 +41,14 @@ export function packEntryHeader(typeCode: number, size: number): Buffer {
   return Buffer.from(bytes);
 }
 
+/** Where an object sits in the pack, for writing the index ourselves (packIndexWriter.ts). */
+export interface PackedEntry {
+  readonly id: string;
+  readonly offset: number;
+  /** CRC-32 of the entry's bytes in the pack (header and compressed data). */
+  readonly crc: number;
+}
+
 export interface FinishedPack {
   /** Header, entries and trailer, in order. */
   readonly chunks: Buffer[];
@@ -36,17 +56,44 @@ export interface FinishedPack {
   readonly count: number;
   /** The trailer as hex: git names the pack `pack-<checksum>.pack`. */
   readonly checksum: string;
+  /** Every object's id, offset and CRC (in the order added). */
+  readonly entries: readonly PackedEntry[];
+}
+
+const crc32: (data: Uint8Array, value?: number) => number =
+  (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32 ?? jsCrc32;
+
+let crcTable: Int32Array | null = null;
+function jsCrc32(data: Uint8Array, value = 0): number {
+  if (crcTable === null) {
+    crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
+  }
+  let c = ~value;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
 }
 
 export class PackBuilder {
   private readonly chunks: Buffer[] = [];
+  private readonly entries: PackedEntry[] = [];
   private size = 0;
   count = 0;
 
-  add(type: ObjectType, body: Buffer): void {
+  constructor(private readonly compression: PackCompression = 1) {}
+
+  /** Adds one object; `id` is only recorded (for the index), never checked. */
+  add(type: ObjectType, body: Buffer, id = ''): void {
     const head = packEntryHeader(PACK_TYPE_CODE[type], body.length);
-    const data = deflateSync(body, body.length < 512 ? SMALL : LARGE);
+    const c = this.compression;
+    const level = c === 'auto' ? (type === 'tree' || body.length < AUTO_DEFLATE_MIN ? 0 : 1) : c;
+    const data = level === 0 ? storedZlib(body) : deflateSync(body, { level });
     this.chunks.push(head, data);
+    this.entries.push({ id, offset: 12 + this.size, crc: crc32(data, crc32(head)) });
     this.size += head.length + data.length;
     this.count++;
   }
@@ -65,6 +112,6 @@ export class PackBuilder {
     for (const c of this.chunks) sha.update(c);
     const trailer = sha.digest();
     const chunks = [header, ...this.chunks, trailer];
-    return { chunks, bytes: 12 + this.size + 20, count: this.count, checksum: trailer.toString('hex') };
+    return { chunks, bytes: 12 + this.size + 20, count: this.count, checksum: trailer.toString('hex'), entries: this.entries };
   }
 }

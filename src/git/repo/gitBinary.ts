@@ -39,14 +39,21 @@ export function runGit(command: string, gitDir: string, args: string[], input: r
       else reject(new Error(`git ${args.join(' ')} failed (${code}): ${Buffer.concat(err).toString('utf8').trim()}`));
     });
     child.stdin.on('error', () => {}); // a failing git closes stdin early; 'close' reports it
+    let closed = false;
+    let wake: (() => void) | null = null;
+    child.once('close', () => {
+      closed = true;
+      wake?.();
+    });
     (async () => {
       for (const c of input) {
-        if (child.exitCode !== null || child.stdin.destroyed) break;
+        if (closed || child.stdin.destroyed) return;
         if (!child.stdin.write(c)) {
           await new Promise<void>((r) => {
+            wake = r;
             child.stdin.once('drain', () => r());
-            child.once('close', () => r());
           });
+          wake = null;
         }
       }
       child.stdin.end();

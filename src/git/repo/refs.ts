@@ -75,7 +75,8 @@ export function expandRef(gitDir: string, short: string): string | null {
 
 let tmpCounter = 0;
 
-async function writeAtomic(path: string, content: string): Promise<void> {
+/** Replaces a file atomically: temporary `.lock` file, sync, rename. */
+export async function writeAtomic(path: string, content: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.xsgit-${process.pid}-${++tmpCounter}.lock`;
   const fh = await open(tmp, 'wx');

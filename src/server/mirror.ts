@@ -1,0 +1,88 @@
+import { GitExporter, type ExportResult } from '../git/export/exporter.js';
+import type { Commit } from '../history/commit.js';
+import { logger } from '../util/log.js';
+import type { Daemon } from './daemon.js';
+
+/**
+ * The live mirror (`xsgit daemon --git-dir DIR`): every `lag` ms at most, the commits made
+ * since the last batch go to the repository as one pack, never on a request's path, and the
+ * refs follow: `main`, the retention tiers (`history/<tier>`), tags, and one branch per open
+ * transaction (`tx/<conn>-<txid>`, at the commit it started from; deleted at its end).
+ */
+export class Mirror {
+  private readonly exporter: GitExporter;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<ExportResult | null> | null = null;
+  private exported: Commit | null = null;
+  private readonly refs = new Map<string, Commit>();
+  batches = 0;
+  objects = 0;
+  /** Time from the first unexported commit to the end of its batch, last batch. */
+  lastLag = 0;
+
+  constructor(
+    private readonly daemon: Daemon,
+    gitDir: string,
+    private readonly lag = 1000,
+  ) {
+    this.exporter = new GitExporter({ gitDir, indexer: 'xsgit' });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.sync(), this.lag);
+    this.timer.unref();
+  }
+
+  /** Exports what is new; resolves when the repository has it (also used at shutdown). */
+  sync(): Promise<ExportResult | null> {
+    if (this.running !== null) return this.running;
+    this.running = this.batch().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private wantedRefs(): Map<string, Commit> {
+    const h = this.daemon.store.history;
+    const out = new Map<string, Commit>(h.tierHeads());
+    for (const [name, c] of h.tags) out.set(`refs/tags/${name}`, c);
+    for (const conn of this.daemon.connections) for (const t of conn.txs.values()) out.set(`tx/${conn.id}-${t.id}`, t.start);
+    return out;
+  }
+
+  private async batch(): Promise<ExportResult | null> {
+    const head = this.daemon.store.history.head;
+    const want = this.wantedRefs();
+    const refs: Record<string, Commit | null> = {};
+    for (const [name, c] of want) if (this.refs.get(name) !== c) refs[name] = c;
+    for (const name of this.refs.keys()) if (!want.has(name)) refs[name] = null;
+    if (head === this.exported && Object.keys(refs).length === 0) return null;
+    const since = firstNewTime(head, this.exported);
+    try {
+      const r = await this.exporter.export({ head, refs });
+      this.exported = head;
+      this.refs.clear();
+      for (const [name, c] of want) this.refs.set(name, c);
+      this.batches++;
+      this.objects += r.objects;
+      this.lastLag = Date.now() - since;
+      return r;
+    } catch (err) {
+      logger.error(`git mirror: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.sync();
+  }
+}
+
+/** The time of the oldest commit after `done` on main's line (the batch's lag start). */
+function firstNewTime(head: Commit, done: Commit | null): number {
+  let t = head.time;
+  for (let c: Commit | undefined = head; c !== undefined && c !== done; c = c.parents[0]) t = c.time;
+  return t;
+}
