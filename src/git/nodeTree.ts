@@ -120,40 +120,63 @@ export function encodeNodeTree(node: Node): NodeTree {
 }
 
 /**
- * The git tree id of a node, computed on first demand and kept on `node.treeId`. Nodes are
- * immutable and shared between versions, so an unchanged subtree is never hashed twice: after
- * a write only the nodes on the changed path (which are new objects) are hashed.
+ * Computes the tree ids of a node and everything below it that has none yet, a bounded number
+ * of nodes per step, so that hashing a large store for the first time can be spread over many
+ * turns of the event loop (History pruning, the mirror). Nodes are immutable and ids memoized,
+ * so work done by an abandoned hasher is never lost.
  *
  * Iterative post-order over an explicit stack; paths thousands of levels deep are fine.
  */
-export function treeIdOf(root: Node): string {
-  if (root.treeId !== undefined) return root.treeId;
-  const stack: Node[] = [root];
-  const expanded: boolean[] = [false];
-  while (stack.length > 0) {
-    const top = stack.length - 1;
-    const node = stack[top];
-    if (node.treeId !== undefined) {
+export class TreeHasher {
+  private readonly stack: Node[];
+  private readonly expanded: boolean[];
+
+  constructor(root: Node) {
+    this.stack = root.treeId === undefined ? [root] : [];
+    this.expanded = this.stack.map(() => false);
+  }
+
+  /** Hashes up to `budget` nodes; true once the root has its id. */
+  step(budget: number): boolean {
+    const stack = this.stack;
+    const expanded = this.expanded;
+    let done = 0;
+    while (stack.length > 0 && done < budget) {
+      const top = stack.length - 1;
+      const node = stack[top];
+      if (node.treeId !== undefined) {
+        stack.pop();
+        expanded.pop();
+        continue;
+      }
+      if (!expanded[top]) {
+        expanded[top] = true;
+        const before = stack.length;
+        node.children.forEach((_, child) => {
+          if (child.treeId === undefined) {
+            stack.push(child);
+            expanded.push(false);
+          }
+        });
+        // Children pushed above are all finished before this entry is on top again.
+        if (stack.length > before) continue;
+      }
+      node.treeId = sha1Hex(encodeNodeTree(node).object);
       stack.pop();
       expanded.pop();
-      continue;
+      done++;
     }
-    if (!expanded[top]) {
-      expanded[top] = true;
-      const before = stack.length;
-      node.children.forEach((_, child) => {
-        if (child.treeId === undefined) {
-          stack.push(child);
-          expanded.push(false);
-        }
-      });
-      // Children pushed above are all finished before this entry is on top again.
-      if (stack.length > before) continue;
-    }
-    node.treeId = sha1Hex(encodeNodeTree(node).object);
-    stack.pop();
-    expanded.pop();
+    return stack.length === 0;
   }
+}
+
+/**
+ * The git tree id of a node, computed on first demand and kept on `node.treeId`. Nodes are
+ * immutable and shared between versions, so an unchanged subtree is never hashed twice: after
+ * a write only the nodes on the changed path (which are new objects) are hashed.
+ */
+export function treeIdOf(root: Node): string {
+  if (root.treeId === undefined) new TreeHasher(root).step(Infinity);
   return idOf(root);
 }
 

@@ -109,6 +109,16 @@ export class History {
     return this.coarse.some((t) => t.chain.length > t.tier.rows);
   }
 
+  /** The commits whose ids the next prune() computes, oldest first: main's line from the
+   *  first commit without an id up to the one that becomes the window's oldest. A pruner hashes
+   *  their trees ahead, in small steps, so that prune() itself only encodes commits. */
+  pendingIds(): Commit[] {
+    const keepFrom = this.window[Math.max(0, this.window.length - this.tiers[0].rows)];
+    const out: Commit[] = [];
+    for (let c: Commit | undefined = keepFrom; c !== undefined && c.id === undefined; c = c.parents[0]) out.push(c);
+    return out.reverse();
+  }
+
   /** What prune() would drop, without dropping it. */
   pruneCandidates(): Commit[] {
     const out = this.window.slice(0, Math.max(0, this.window.length - this.tiers[0].rows));

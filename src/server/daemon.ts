@@ -18,6 +18,7 @@ import type { AccessLog } from './accesslog.js';
 import { Connection, type RequestHandler } from './connection.js';
 import { dispatch } from './process.js';
 import './controls.js';
+import { Pruner } from './pruner.js';
 import type { DomainBackend, Transport } from './transport.js';
 import '../domain/control.js';
 
@@ -66,7 +67,8 @@ export class Daemon implements RequestHandler {
   private readonly features = new Map<number, number>();
   private readonly dirty: Connection[] = [];
   private lastConnId = 0;
-  private pruneScheduled = false;
+  /** History retention, in small steps between batches of requests. */
+  readonly pruner: Pruner;
   /** The root when the current request started: events about a node are shown to whoever
    *  could read it, or its parent, before or after the change (reference §5.6). */
   private preRoot: Node;
@@ -76,6 +78,7 @@ export class Daemon implements RequestHandler {
 
   constructor(readonly options: DaemonOptions = DEFAULT_OPTIONS) {
     this.store = new Store({ retention: options.retention, head: options.head });
+    this.pruner = new Pruner(this.store.history);
     this.preRoot = this.store.root;
     this.domains.recount(this.store.root);
   }
@@ -128,17 +131,7 @@ export class Daemon implements RequestHandler {
     const d = this.dirty;
     for (let i = 0; i < d.length; i++) d[i].flush();
     d.length = 0;
-    if (!this.pruneScheduled && this.store.history.needsPrune()) {
-      this.pruneScheduled = true;
-      setImmediate(() => this.prune());
-    }
-  }
-
-  /** History retention, between batches of requests: never on a request's own path. */
-  private prune(): void {
-    this.pruneScheduled = false;
-    const dropped = this.store.history.prune();
-    logger.debug(`history: pruned ${dropped} commits, ${this.store.history.retained} retained`);
+    this.pruner.schedule();
   }
 
   /** Drops a connection's watches and open transactions (RESET_WATCHES, close). */

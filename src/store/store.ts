@@ -21,9 +21,13 @@ export class Store {
   private readonly view: HeadView;
 
   /** `head`: continue that commit's history (its root becomes the store). */
+  /** False with `--history off`: the store keeps no commits (for measuring what they cost). */
+  readonly recording: boolean;
+
   constructor(options: { head?: Commit; clock?: () => number; retention?: string } = {}) {
     this.root = options.head?.root ?? initialRoot(this.gen);
-    this.history = new History(this.root, options.clock, options.retention, options.head);
+    this.recording = options.retention !== 'off';
+    this.history = new History(this.root, options.clock, this.recording ? options.retention : 'all:1', options.head);
     this.view = new HeadView(this.root, this.gen);
   }
 
@@ -37,6 +41,6 @@ export class Store {
   publish(view: HeadView, domid: number, changes: readonly Change[], tx: TxTag | null): void {
     if (view.root === this.root) return;
     this.root = view.root;
-    this.history.record(this.root, domid, changes, tx);
+    if (this.recording) this.history.record(this.root, domid, changes, tx);
   }
 }
