@@ -6,24 +6,27 @@
  * order (JavaScript's string order equals byte order for the ASCII names xenstore allows).
  * Deletion does not merge underfull nodes (it only drops empty ones); the tree stays correct,
  * and a directory that shrinks keeps at worst the height it once had.
+ *
+ * Memory matters here (most directories have a handful of children): a leaf is one flat array
+ * `[k0, v0, k1, v1, …]`, and a map that fits in one leaf is that array plus this object.
  */
 
 const MAX = 32;
 
-interface Leaf<V> {
-  readonly leaf: true;
-  readonly keys: string[];
-  readonly vals: V[];
-}
+/** A leaf: names and values interleaved, sorted by name. */
+type Leaf = unknown[];
 
-interface Inner<V> {
-  readonly leaf: false;
+interface Inner {
   /** keys[i] is the smallest key under kids[i]. */
   readonly keys: string[];
-  readonly kids: BNode<V>[];
+  readonly kids: (Leaf | Inner)[];
 }
 
-type BNode<V> = Leaf<V> | Inner<V>;
+type BNode = Leaf | Inner;
+
+function isLeaf(n: BNode): n is Leaf {
+  return Array.isArray(n);
+}
 
 /** Index of the last key <= key (at least 0). */
 function route(keys: string[], key: string): number {
@@ -40,18 +43,22 @@ function route(keys: string[], key: string): number {
   return ans;
 }
 
-/** Index of key in a sorted array, or -(insertion point) - 1. */
-function search(keys: string[], key: string): number {
+/** Entry index of key in a leaf, or -(insertion index) - 1. */
+function search(leaf: Leaf, key: string): number {
   let lo = 0;
-  let hi = keys.length - 1;
+  let hi = (leaf.length >> 1) - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const k = keys[mid];
+    const k = leaf[mid << 1] as string;
     if (k < key) lo = mid + 1;
     else if (k > key) hi = mid - 1;
     else return mid;
   }
   return -lo - 1;
+}
+
+function firstKey(n: BNode): string {
+  return isLeaf(n) ? (n[0] as string) : n.keys[0];
 }
 
 function splice<T>(arr: T[], at: number, del: number, ...add: T[]): T[] {
@@ -62,7 +69,7 @@ function splice<T>(arr: T[], at: number, del: number, ...add: T[]): T[] {
 
 export class ChildMap<V> {
   private constructor(
-    private readonly root: BNode<V> | null,
+    private readonly root: BNode | null,
     /** Number of children. */
     readonly size: number,
     /** Bytes of the NUL-terminated concatenation of the names (a DIRECTORY reply). */
@@ -78,9 +85,9 @@ export class ChildMap<V> {
   get(key: string): V | undefined {
     let n = this.root;
     if (n === null) return undefined;
-    while (!n.leaf) n = n.kids[route(n.keys, key)];
-    const i = search(n.keys, key);
-    return i >= 0 ? n.vals[i] : undefined;
+    while (!isLeaf(n)) n = n.kids[route(n.keys, key)];
+    const i = search(n, key);
+    return i >= 0 ? (n[(i << 1) + 1] as V) : undefined;
   }
 
   has(key: string): boolean {
@@ -88,103 +95,96 @@ export class ChildMap<V> {
   }
 
   set(key: string, val: V): ChildMap<V> {
-    if (this.root === null) return new ChildMap<V>({ leaf: true, keys: [key], vals: [val] }, 1, key.length + 1);
-    const path: Inner<V>[] = [];
+    if (this.root === null) return new ChildMap<V>([key, val], 1, key.length + 1);
+    const path: Inner[] = [];
     const idx: number[] = [];
-    let n: BNode<V> = this.root;
-    while (!n.leaf) {
+    let n: BNode = this.root;
+    while (!isLeaf(n)) {
       const i = route(n.keys, key);
       path.push(n);
       idx.push(i);
       n = n.kids[i];
     }
-    const at = search(n.keys, key);
+    const at = search(n, key);
     let size = this.size;
     let bytes = this.bytes;
-    let left: BNode<V>;
-    let right: BNode<V> | null = null;
+    let left: BNode;
+    let right: BNode | null = null;
     if (at >= 0) {
-      if (n.vals[at] === val) return this;
-      left = { leaf: true, keys: n.keys, vals: splice(n.vals, at, 1, val) };
+      if (n[(at << 1) + 1] === val) return this;
+      left = n.slice();
+      left[(at << 1) + 1] = val;
     } else {
-      const ins = -at - 1;
+      const ins = (-at - 1) << 1;
       size++;
       bytes += key.length + 1;
-      const keys = splice(n.keys, ins, 0, key);
-      const vals = splice(n.vals, ins, 0, val);
-      if (keys.length <= MAX) left = { leaf: true, keys, vals };
+      const leaf = splice(n, ins, 0, key, val);
+      if (leaf.length <= MAX * 2) left = leaf;
       else {
-        const h = keys.length >>> 1;
-        left = { leaf: true, keys: keys.slice(0, h), vals: vals.slice(0, h) };
-        right = { leaf: true, keys: keys.slice(h), vals: vals.slice(h) };
+        const h = (leaf.length >> 2) << 1;
+        left = leaf.slice(0, h);
+        right = leaf.slice(h);
       }
     }
     for (let d = path.length - 1; d >= 0; d--) {
       const p = path[d];
       const i = idx[d];
-      let keys: string[];
-      let kids: BNode<V>[];
       if (right === null) {
-        keys = p.keys[i] === left.keys[0] ? p.keys : splice(p.keys, i, 1, left.keys[0]);
-        kids = splice(p.kids, i, 1, left);
-        left = { leaf: false, keys, kids };
+        const k = firstKey(left);
+        left = { keys: p.keys[i] === k ? p.keys : splice(p.keys, i, 1, k), kids: splice(p.kids, i, 1, left) };
         continue;
       }
-      keys = splice(p.keys, i, 1, left.keys[0], right.keys[0]);
-      kids = splice(p.kids, i, 1, left, right);
+      const keys: string[] = splice(p.keys, i, 1, firstKey(left), firstKey(right));
+      const kids: BNode[] = splice(p.kids, i, 1, left, right);
       if (kids.length <= MAX) {
-        left = { leaf: false, keys, kids };
+        left = { keys, kids };
         right = null;
       } else {
         const h = kids.length >>> 1;
-        left = { leaf: false, keys: keys.slice(0, h), kids: kids.slice(0, h) };
-        right = { leaf: false, keys: keys.slice(h), kids: kids.slice(h) };
+        left = { keys: keys.slice(0, h), kids: kids.slice(0, h) };
+        right = { keys: keys.slice(h), kids: kids.slice(h) };
       }
     }
-    const root: BNode<V> = right === null ? left : { leaf: false, keys: [left.keys[0], right.keys[0]], kids: [left, right] };
+    const root: BNode = right === null ? left : { keys: [firstKey(left), firstKey(right)], kids: [left, right] };
     return new ChildMap(root, size, bytes);
   }
 
   delete(key: string): ChildMap<V> {
     if (this.root === null) return this;
-    const path: Inner<V>[] = [];
+    const path: Inner[] = [];
     const idx: number[] = [];
-    let n: BNode<V> = this.root;
-    while (!n.leaf) {
+    let n: BNode = this.root;
+    while (!isLeaf(n)) {
       const i = route(n.keys, key);
       path.push(n);
       idx.push(i);
       n = n.kids[i];
     }
-    const at = search(n.keys, key);
+    const at = search(n, key);
     if (at < 0) return this;
     if (this.size === 1) return ChildMap.empty();
-    let cur: BNode<V> | null =
-      n.keys.length === 1 ? null : { leaf: true, keys: splice(n.keys, at, 1), vals: splice(n.vals, at, 1) };
+    let cur: BNode | null = n.length === 2 ? null : splice(n, at << 1, 2);
     for (let d = path.length - 1; d >= 0; d--) {
       const p = path[d];
       const i = idx[d];
-      if (cur === null) {
-        cur = p.kids.length === 1 ? null : { leaf: false, keys: splice(p.keys, i, 1), kids: splice(p.kids, i, 1) };
-      } else {
-        cur = { leaf: false, keys: splice(p.keys, i, 1, cur.keys[0]), kids: splice(p.kids, i, 1, cur) };
-      }
+      if (cur === null) cur = p.kids.length === 1 ? null : { keys: splice(p.keys, i, 1), kids: splice(p.kids, i, 1) };
+      else cur = { keys: splice(p.keys, i, 1, firstKey(cur)), kids: splice(p.kids, i, 1, cur) };
     }
     // Collapse roots with one child so lookups do not walk needless levels.
-    while (cur !== null && !cur.leaf && cur.kids.length === 1) cur = cur.kids[0];
+    while (cur !== null && !isLeaf(cur) && cur.kids.length === 1) cur = cur.kids[0];
     return new ChildMap(cur, this.size - 1, this.bytes - key.length - 1);
   }
 
   /** Visits the entries in key order; stops early when fn returns false. */
   forEach(fn: (key: string, val: V) => boolean | void): void {
     if (this.root === null) return;
-    const stack: BNode<V>[] = [this.root];
+    const stack: BNode[] = [this.root];
     const pos: number[] = [0];
     while (stack.length > 0) {
       const top = stack.length - 1;
       const n = stack[top];
-      if (n.leaf) {
-        for (let i = 0; i < n.keys.length; i++) if (fn(n.keys[i], n.vals[i]) === false) return;
+      if (isLeaf(n)) {
+        for (let i = 0; i < n.length; i += 2) if (fn(n[i] as string, n[i + 1] as V) === false) return;
         stack.pop();
         pos.pop();
         continue;
@@ -201,20 +201,23 @@ export class ChildMap<V> {
     }
   }
 
-  private joinedMemo: string | undefined = undefined;
-
-  /** The names, each followed by a NUL (the DIRECTORY payload); memoized per version. */
-  joined(): string {
-    if (this.joinedMemo === undefined) this.joinedMemo = this.size === 0 ? '' : `${this.keys().join('\0')}\0`;
-    return this.joinedMemo;
-  }
-
   keys(): string[] {
     const out: string[] = [];
     this.forEach((k) => {
       out.push(k);
     });
     return out;
+  }
+
+  /** The names, each followed by a NUL (the DIRECTORY payload). Memoized per version, outside
+   *  the map itself: only listed directories pay for it. */
+  joined(): string {
+    let s = joinedMemo.get(this);
+    if (s === undefined) {
+      s = this.size === 0 ? '' : `${this.keys().join('\0')}\0`;
+      joinedMemo.set(this, s);
+    }
+    return s;
   }
 
   /** True when both maps hold the same key set (values are not compared). */
@@ -227,3 +230,5 @@ export class ChildMap<V> {
     return true;
   }
 }
+
+const joinedMemo = new WeakMap<ChildMap<unknown>, string>();

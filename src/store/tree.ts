@@ -22,6 +22,18 @@ export function lookup(root: Node, path: string): Node | undefined {
   }
 }
 
+/** Child names repeat across the store (`state`, `device`, `0`…): one string for each keeps
+ *  a large store smaller. Bounded; only names of new nodes go through it. */
+const names = new Map<string, string>();
+
+function intern(name: string): string {
+  const known = names.get(name);
+  if (known !== undefined) return known;
+  if (names.size >= 65536) names.clear();
+  names.set(name, name);
+  return name;
+}
+
 /** The nodes from the root down to the parent of `path`, and the last name. */
 function spine(root: Node, path: string, out: Node[], names: string[]): string {
   out.push(root);
@@ -80,7 +92,7 @@ export class HeadView implements View {
     const old = parent.children.get(name);
     const fresh = new Node(value, perms, old === undefined ? NO_CHILDREN : old.children, this.gen.next());
     const p = old === undefined
-      ? parent.withChildren(parent.children.set(name, fresh), this.gen.next())
+      ? parent.withChildren(parent.children.set(intern(name), fresh), this.gen.next())
       : parent.withChild(name, fresh);
     nodes[nodes.length - 1] = p;
     this.root = rebuild(nodes, names, p);
