@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import { daemonCommand } from './daemon.js';
 import { historyCommands } from './history.js';
 import { exportCommand } from './export.js';
+import { snapshotCommand } from './snapshot.js';
 
 const program = new Command();
 program.name('xsgit').description('A git-backed, versioned xenstored').version('0.1.0');
 daemonCommand(program);
 historyCommands(program);
 exportCommand(program);
+snapshotCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

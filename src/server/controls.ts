@@ -4,3 +4,4 @@
  */
 import './historyControl.js';
 import './exportJobs.js';
+import './snapshotControl.js';

@@ -54,6 +54,7 @@ onlyXsgit('history retention in the daemon', () => {
   });
 
   it('prune --dry-run lists what would go without dropping it; prune drops it', async () => {
+    await c.control('history', 'prune'); // main back to its 20: the next 10 stay under the batch size
     for (let i = 0; i < 10; i++) await c.write('/dry/x', String(i));
     const listed = (await c.control('history', 'prune', '--dry-run')).split('\n').filter((l) => l.length > 0);
     const before = await stats();
