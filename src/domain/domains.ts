@@ -1,22 +1,62 @@
-/** One domain the daemon knows: introduced by the toolstack (or dom0, always there). */
-export interface Domain {
-  readonly domid: number;
-  /** The domain whose rights this stub domain acts with (SET_TARGET), or -1. */
+import type { Caller } from '../store/caller.js';
+import type { Node } from '../store/node.js';
+import { nodeBytes, type DomainCheck } from '../store/ops.js';
+import { ownerOf } from '../store/perms.js';
+import { ConflictCredit } from './fairness.js';
+import { QuotaTable, type QuotaName } from './quota.js';
+
+/** What the domain table needs to know of a connection that belongs to a domain. */
+export interface DomainConnection {
+  readonly id: number;
   target: number;
 }
 
+/** One domain the daemon knows: introduced by the toolstack (or dom0, always there). */
+export class Domain<C extends DomainConnection = DomainConnection> {
+  /** The domain whose rights this stub domain acts with (SET_TARGET), or -1. */
+  target = -1;
+  /** Its live connections (guest sockets; later its ring). */
+  readonly conns = new Set<C>();
+  /** Its own quota settings over the daemon-wide ones (SET_QUOTA <domid>). */
+  readonly quota: QuotaTable;
+  /** Conflict credit: how often it may still make others' transactions fail (fairness.ts). */
+  readonly credit = new ConflictCredit();
+  /** Input of its connections waits until then (ms, performance.now()); 0: not throttled. */
+  throttledUntil = 0;
+  throttleTimer: NodeJS.Timeout | null = null;
+  /** The soft-memory warning was logged (reset when usage falls below it). */
+  softWarned = false;
+
+  constructor(
+    readonly domid: number,
+    global: QuotaTable,
+  ) {
+    this.quota = new QuotaTable(global);
+  }
+}
+
 /**
- * The domain table. Domain connections (rings, guest sockets) and quotas build on it; here it
- * answers what permissions need: whether a domid names a live domain.
+ * The domain table and the store's per-domain accounting: which domains exist (INTRODUCE ..
+ * RELEASE), the daemon-wide quota defaults, and, for every domid that owns nodes (introduced
+ * or not: the toolstack gives a guest its home before it introduces it), how many nodes and
+ * bytes it owns. dom0 is exempt from quotas and never counted.
+ *
+ * As a DomainCheck it applies accounting at once: right for single operations, which check
+ * before they change anything. Requests and commits go through a Ledger instead.
  */
-export class Domains {
-  private readonly table = new Map<number, Domain>();
+export class Domains<C extends DomainConnection = DomainConnection> implements DomainCheck {
+  readonly counting = true;
+  /** The daemon-wide quotas: the defaults of every domain (SET_QUOTA <name>, --quota). */
+  readonly quota = new QuotaTable(null);
+  private readonly table = new Map<number, Domain<C>>();
+  private readonly nodes = new Map<number, number>();
+  private readonly bytes = new Map<number, number>();
 
   constructor() {
-    this.table.set(0, { domid: 0, target: -1 });
+    this.table.set(0, new Domain<C>(0, this.quota));
   }
 
-  get(domid: number): Domain | undefined {
+  get(domid: number): Domain<C> | undefined {
     return this.table.get(domid);
   }
 
@@ -24,19 +64,77 @@ export class Domains {
     return this.table.has(domid);
   }
 
-  introduce(domid: number): { domain: Domain; fresh: boolean } {
+  introduce(domid: number): { domain: Domain<C>; fresh: boolean } {
     const old = this.table.get(domid);
     if (old !== undefined) return { domain: old, fresh: false };
-    const domain: Domain = { domid, target: -1 };
+    const domain = new Domain<C>(domid, this.quota);
     this.table.set(domid, domain);
     return { domain, fresh: true };
   }
 
   release(domid: number): boolean {
+    const d = this.table.get(domid);
+    if (d === undefined) return false;
+    if (d.throttleTimer !== null) clearTimeout(d.throttleTimer);
+    d.throttleTimer = null;
     return this.table.delete(domid);
   }
 
-  list(): Domain[] {
+  list(): Domain<C>[] {
     return [...this.table.values()];
   }
+
+  /** The value of a quota for a domain (its own setting, else the daemon-wide one). */
+  quotaOf(domid: number, name: QuotaName): number {
+    return (this.table.get(domid)?.quota ?? this.quota).get(name);
+  }
+
+  limit(who: Caller, name: QuotaName): number {
+    return who.privileged ? 0 : this.quotaOf(who.domid, name);
+  }
+
+  owned(domid: number): number {
+    return this.nodes.get(domid) ?? 0;
+  }
+
+  /** Bytes of the nodes `domid` owns (part of its `memory`). */
+  ownedBytes(domid: number): number {
+    return this.bytes.get(domid) ?? 0;
+  }
+
+  account(owner: number, nodes: number, bytes: number): void {
+    if (owner === 0) return;
+    bump(this.nodes, owner, nodes);
+    bump(this.bytes, owner, bytes);
+  }
+
+  /** Recounts every owner from a whole tree (a store not built by requests). Iterative. */
+  recount(root: Node): void {
+    this.nodes.clear();
+    this.bytes.clear();
+    const names = [''];
+    const stack = [root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      const name = names.pop()!;
+      this.account(ownerOf(n.perms), 1, nodeBytes(name, n.value, n.perms));
+      n.children.forEach((k, c) => {
+        names.push(k);
+        stack.push(c);
+      });
+    }
+  }
+
+  /** Owners with nodes, for reports. */
+  owners(): number[] {
+    return [...this.nodes.keys()];
+  }
+}
+
+function bump(m: Map<number, number>, k: number, delta: number): void {
+  if (delta === 0) return;
+  const v = (m.get(k) ?? 0) + delta;
+  // Never below zero: a count that would go negative was already gone (XSA-440's lesson).
+  if (v <= 0) m.delete(k);
+  else m.set(k, v);
 }

@@ -17,7 +17,7 @@ interface CoarseTier {
  *
  * Retention (retention.ts): `main` keeps a window of its newest commits; each coarser tier is
  * its own append-only chain of one commit per time bucket. Commits that leave both are cut
- * off by prune(), which first gives every commit that stays its id, so kept ids never change.
+ * off by prune(); an id anyone has seen never changes.
  */
 export class History {
   head: Commit;
@@ -109,16 +109,6 @@ export class History {
     return this.coarse.some((t) => t.chain.length > t.tier.rows);
   }
 
-  /** The commits whose ids the next prune() computes, oldest first: main's line from the
-   *  first commit without an id up to the one that becomes the window's oldest. A pruner hashes
-   *  their trees ahead, in small steps, so that prune() itself only encodes commits. */
-  pendingIds(): Commit[] {
-    const keepFrom = this.window[Math.max(0, this.window.length - this.tiers[0].rows)];
-    const out: Commit[] = [];
-    for (let c: Commit | undefined = keepFrom; c !== undefined && c.id === undefined; c = c.parents[0]) out.push(c);
-    return out.reverse();
-  }
-
   /** What prune() would drop, without dropping it. */
   pruneCandidates(): Commit[] {
     const out = this.window.slice(0, Math.max(0, this.window.length - this.tiers[0].rows));
@@ -127,13 +117,20 @@ export class History {
   }
 
   /**
-   * Cuts every chain back to its bound. Ids first: each commit that stays, and each tier row's
-   * origin, gets its id before anything is cut, so ids seen before a prune stay valid after.
-   * Returns the number of commits let go.
+   * Cuts every chain back to its bound. A commit whose id was ever computed (shown, exported,
+   * tagged) keeps it: its encoding goes on naming the parents it loses. One whose id nobody
+   * has seen becomes a root, so pruning hashes nothing. Returns the number of commits let go.
    */
   prune(): number {
-    for (const t of this.coarse) for (const row of t.chain) if (row.tierNote !== null && typeof row.tierNote.origin !== 'string') row.tierNote.origin = commitIdOf(row.tierNote.origin);
-    const pinned = new Set(this.tags.values());
+    const keepAlone = new Set(this.tags.values());
+    for (const t of this.coarse) {
+      for (const row of t.chain) {
+        const note = row.tierNote;
+        if (note === null || typeof note.origin === 'string') continue;
+        if (note.origin.id !== undefined) note.origin = note.origin.id;
+        else keepAlone.add(note.origin);
+      }
+    }
     let dropped = 0;
     const all = this.tiers[0].rows;
     if (this.window.length > all) {
@@ -146,23 +143,22 @@ export class History {
         // A merge's branch commit started from a commit that may be gone.
         if (branch !== undefined) cut(branch, (p) => kept.has(p));
       }
-      for (const c of gone) if (pinned.has(c)) cut(c, () => false);
+      for (const c of gone) if (keepAlone.has(c)) cut(c, () => false);
     }
     for (const t of this.coarse) {
       if (t.chain.length <= t.tier.rows) continue;
       const gone = t.chain.splice(0, t.chain.length - t.tier.rows);
       dropped += gone.length;
       cut(t.chain[0], () => false);
-      for (const c of gone) if (pinned.has(c)) cut(c, () => false);
+      for (const c of gone) if (keepAlone.has(c)) cut(c, () => false);
     }
     return dropped;
   }
 }
 
-/** Drops the parents `keep` rejects, after giving the commit its id (computed with them). */
+/** Drops the parents `keep` rejects; a commit with an id keeps naming them (shallow). */
 function cut(c: Commit, keep: (p: Commit) => boolean): void {
   if (c.parents.every(keep)) return;
-  commitIdOf(c);
-  c.cutParentIds = c.parents.map((p) => commitIdOf(p));
+  if (c.id !== undefined && c.cutParentIds === null) c.cutParentIds = c.parents.map((p) => commitIdOf(p));
   c.parents = c.parents.filter(keep);
 }

@@ -1,9 +1,11 @@
 import { DOMID_FIRST_RESERVED, DOMID_SELF, FEATURE_ERROR, Op, PAYLOAD_MAX, type ErrorName } from '../wire/constants.js';
 import { atoiU32, firstNul, oneArg, strings } from '../wire/args.js';
 import type { Change } from '../history/commit.js';
+import { Ledger } from '../domain/ledger.js';
+import { QUOTA_NAMES, quotaName, quotaValue } from '../domain/quota.js';
 import * as ops from '../store/ops.js';
-import { canonicalize, isSpecial } from '../store/path.js';
-import { parsePermStrings, PERM_READ } from '../store/perms.js';
+import { canonicalize, isSpecial, measuredLength } from '../store/path.js';
+import { accessFor, parsePermStrings, PERM_READ } from '../store/perms.js';
 import { LISTED, READ_PERMS, READ_VALUE, type View } from '../store/view.js';
 import { Transaction } from '../txn/transaction.js';
 import { Watch } from '../watch/watch.js';
@@ -18,13 +20,18 @@ import type { Daemon } from './daemon.js';
 
 const PRIVILEGED_ONLY = new Set<number>([
   Op.CONTROL, Op.INTRODUCE, Op.RELEASE, Op.IS_DOMAIN_INTRODUCED, Op.RESUME, Op.SET_TARGET, Op.SET_FEATURE,
+  Op.GET_QUOTA, Op.SET_QUOTA,
 ]);
+
+/** Requests that may add to an unprivileged domain's memory (checked before they run). */
+const ADDS_MEMORY = new Set<number>([Op.WRITE, Op.MKDIR, Op.SET_PERMS, Op.WATCH, Op.TRANSACTION_START]);
 
 /** Message types this daemon serves (the rest answer ENOSYS). */
 function served(d: Daemon, type: number): boolean {
   if (type <= Op.SET_TARGET) return type !== Op.WATCH_EVENT && type !== Op.ERROR;
   if (type === Op.RESET_WATCHES || type === Op.DIRECTORY_PART) return true;
-  return (type === Op.GET_FEATURE || type === Op.SET_FEATURE) && d.options.features;
+  // The 4.21/4.22 additions share one switch: off, the daemon is exactly Debian 12's 4.17.
+  return (type === Op.GET_FEATURE || type === Op.SET_FEATURE || type === Op.GET_QUOTA || type === Op.SET_QUOTA) && d.options.features;
 }
 
 export function dispatch(d: Daemon, c: Connection, type: number, req: number, txId: number, buf: Buffer, s: number, e: number): void {
@@ -36,15 +43,57 @@ export function dispatch(d: Daemon, c: Connection, type: number, req: number, tx
     tx = c.txs.get(txId) ?? null;
     if (tx === null) return out.error(req, txId, 'ENOENT');
   }
+  if (!c.privileged) return guarded(d, c, type, req, txId, tx, buf, s, e);
   const err = run(d, c, type, req, txId, tx, buf, s, e);
   if (err !== null) out.error(req, txId, err);
 }
 
+/** An unprivileged request, under the quotas that are not the operations' own (reference §7):
+ *  memory before it runs; transaction-nodes after it ran in a transaction. */
+function guarded(d: Daemon, c: Connection, type: number, req: number, txId: number, tx: Transaction | null, buf: Buffer, s: number, e: number): void {
+  const out = c.out;
+  // A transaction over its node quota only takes its end (commit: ENOMEM), so it stops growing.
+  if (tx !== null && tx.failed && type !== Op.TRANSACTION_END) return out.error(req, txId, 'ENOSPC');
+  if (tx !== null || ADDS_MEMORY.has(type)) {
+    const full = d.admitMemory(c, e - s);
+    if (full !== null) return out.error(req, txId, full);
+  }
+  const mark = out.len;
+  const err = run(d, c, type, req, txId, tx, buf, s, e);
+  if (err !== null) out.error(req, txId, err);
+  if (tx !== null && !tx.failed && c.txs.get(tx.id) === tx) {
+    const most = d.domains.quotaOf(c.domid, 'transaction-nodes');
+    if (most > 0 && tx.view.touches.size > most) {
+      tx.failed = true;
+      out.len = mark;
+      out.error(req, txId, 'ENOSPC');
+    }
+  }
+}
+
+/** Canonicalizes a path; for an unprivileged caller, also applies its `path-max` quota. */
+function resolve(d: Daemon, c: Connection, p: string): string | null {
+  const path = canonicalize(p, c.home);
+  if (path === null || c.privileged || isSpecial(path)) return path;
+  return measuredLength(path) > d.domains.quotaOf(c.domid, 'path-max') ? null : path;
+}
+
+/** GET_PERMS of `@introduceDomain` / `@releaseDomain`: their perms, EACCES for a domain that
+ *  may not read them, or null for any other request. */
+function specialPerms(d: Daemon, c: Connection, buf: Buffer, s: number, e: number): string | null {
+  const arg = oneArg(buf, s, e);
+  if (arg === null || !isSpecial(arg)) return null;
+  const perms = d.specialPermsOf(arg);
+  if (perms === undefined) return null;
+  if (!c.privileged && (accessFor(perms, c.domid, c.target, d.domains) & PERM_READ) === 0) return 'EACCES';
+  return perms;
+}
+
 /** Resolves a one-argument data path (no `@` paths), or the error. */
-function dataPath(c: Connection, buf: Buffer, s: number, e: number): string | ErrorName {
+function dataPath(d: Daemon, c: Connection, buf: Buffer, s: number, e: number): string | ErrorName {
   const arg = oneArg(buf, s, e);
   if (arg === null) return 'EINVAL';
-  const path = canonicalize(arg, c.home);
+  const path = resolve(d, c, arg);
   return path === null || isSpecial(path) ? 'EINVAL' : path;
 }
 
@@ -56,7 +105,7 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
   const out = c.out;
   switch (type) {
     case Op.READ: {
-      const path = dataPath(c, buf, s, e);
+      const path = dataPath(d, c, buf, s, e);
       if (path.charCodeAt(0) !== 47) return path as ErrorName;
       const n = ops.access(viewFor(d, tx), d.domains, c, path, READ_VALUE, PERM_READ);
       if (typeof n === 'string') return n;
@@ -66,7 +115,7 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
       return null;
     }
     case Op.DIRECTORY: {
-      const path = dataPath(c, buf, s, e);
+      const path = dataPath(d, c, buf, s, e);
       if (path.charCodeAt(0) !== 47) return path as ErrorName;
       const n = ops.access(viewFor(d, tx), d.domains, c, path, LISTED, PERM_READ);
       if (typeof n === 'string') return n;
@@ -79,7 +128,19 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
     case Op.DIRECTORY_PART:
       return directoryPart(d, c, req, txId, tx, buf, s, e);
     case Op.GET_PERMS: {
-      const path = dataPath(c, buf, s, e);
+      // The special nodes' perms (C after 4.17; 4.17 itself answers EINVAL: same switch as
+      // the other post-4.17 additions).
+      if (d.options.features) {
+        const special = specialPerms(d, c, buf, s, e);
+        if (special !== null) {
+          if (special === 'EACCES') return special;
+          out.begin(type, req, txId);
+          out.put(special);
+          out.end();
+          return null;
+        }
+      }
+      const path = dataPath(d, c, buf, s, e);
       if (path.charCodeAt(0) !== 47) return path as ErrorName;
       const n = ops.access(viewFor(d, tx), d.domains, c, path, READ_PERMS, PERM_READ);
       if (typeof n === 'string') return n;
@@ -91,13 +152,13 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
     case Op.WRITE: {
       const nul = firstNul(buf, s, e);
       if (nul < 0) return 'EINVAL';
-      const path = canonicalize(buf.latin1Slice(s, nul), c.home);
+      const path = resolve(d, c, buf.latin1Slice(s, nul));
       if (path === null || isSpecial(path)) return 'EINVAL';
       return mutate(d, c, type, req, txId, tx, { op: 'write', path, arg: buf.latin1Slice(nul + 1, e) });
     }
     case Op.MKDIR:
     case Op.RM: {
-      const path = dataPath(c, buf, s, e);
+      const path = dataPath(d, c, buf, s, e);
       if (path.charCodeAt(0) !== 47) return path as ErrorName;
       return mutate(d, c, type, req, txId, tx, { op: type === Op.MKDIR ? 'mkdir' : 'rm', path });
     }
@@ -121,8 +182,13 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
     }
     case Op.TRANSACTION_START: {
       if (tx !== null) return 'EBUSY';
+      const full = d.admitTransaction(c);
+      if (full !== null) return full;
       const id = c.nextTxId();
-      c.txs.set(id, new Transaction(id, c.id, d.store));
+      const t = new Transaction(id, c.id, d.store);
+      t.since = d.recent.seq;
+      if (!c.privileged) t.dom = new Ledger(d.domains);
+      c.txs.set(id, t);
       out.begin(type, req, txId);
       out.putString0(String(id));
       out.end();
@@ -134,11 +200,18 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
       if (arg !== 'T' && arg !== 'F') return 'EINVAL';
       c.txs.delete(tx.id);
       if (arg === 'T') {
-        const err = tx.commit(d.store, d.domains, c, d.watches);
+        if (tx.failed) return 'ENOMEM';
+        const ledger = d.ledger;
+        ledger.reset();
+        const err = tx.commit(d.store, ledger, c, d.watches);
         if (err !== null) {
+          ledger.reset();
           d.watches.discard();
+          if (err === 'EAGAIN') d.blame(c, tx);
           return err;
         }
+        ledger.commit();
+        d.wrote(c, tx.log);
         d.watches.flush();
       }
       out.ok(type, req, txId);
@@ -147,8 +220,11 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
     case Op.GET_DOMAIN_PATH: {
       const arg = oneArg(buf, s, e);
       if (arg === null) return 'EINVAL';
+      // Later C daemons want a strict decimal 0..65535; 4.17 takes anything atoi takes.
+      const domid = d.options.features ? quotaDomid(arg) : atoiU32(arg);
+      if (domid < 0) return 'EINVAL';
       out.begin(type, req, txId);
-      out.putString0(`/local/domain/${atoiU32(arg)}`);
+      out.putString0(`/local/domain/${domid}`);
       out.end();
       return null;
     }
@@ -180,7 +256,7 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
       const dom = d.domains.get(atoiU32(args[0]));
       const target = atoiU32(args[1]);
       if (dom === undefined || !d.domains.isLive(target)) return 'ENOENT';
-      dom.target = target;
+      d.setTarget(dom, target);
       out.ok(type, req, txId);
       return null;
     }
@@ -222,8 +298,68 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
       out.ok(type, req, txId);
       return null;
     }
+    case Op.GET_QUOTA:
+      return getQuota(d, c, req, txId, buf, s, e);
+    case Op.SET_QUOTA:
+      return setQuota(d, c, req, txId, buf, s, e);
   }
   return 'ENOSYS';
+}
+
+/** A domid in a quota command: strict decimal 0..65535, else -1. */
+function quotaDomid(s: string): number {
+  if (!/^[0-9]{1,5}$/.test(s)) return -1;
+  const v = Number(s);
+  return v <= 0xffff ? v : -1;
+}
+
+/** GET_QUOTA (C 4.22): no argument → the names; `<name>` → the daemon-wide value;
+ *  `<domid> <name>` → that domain's value. */
+function getQuota(d: Daemon, c: Connection, req: number, txId: number, buf: Buffer, s: number, e: number): ErrorName | null {
+  const args = strings(buf, s, e);
+  const out = c.out;
+  if (args.length === 0) {
+    out.begin(Op.GET_QUOTA, req, txId);
+    out.putString0(QUOTA_NAMES.join(' '));
+    out.end();
+    return null;
+  }
+  if (args.length > 2) return 'EINVAL';
+  const name = quotaName(args[args.length - 1]);
+  if (name === null) return 'EINVAL';
+  let table = d.domains.quota;
+  if (args.length === 2) {
+    const domid = quotaDomid(args[0]);
+    if (domid < 0) return 'EINVAL';
+    const dom = d.domains.get(domid);
+    if (dom === undefined) return 'ENOENT';
+    table = dom.quota;
+  }
+  out.begin(Op.GET_QUOTA, req, txId);
+  out.putString0(String(table.get(name)));
+  out.end();
+  return null;
+}
+
+/** SET_QUOTA (C 4.22): `<name> <value>` (daemon-wide) or `<domid> <name> <value>`. */
+function setQuota(d: Daemon, c: Connection, req: number, txId: number, buf: Buffer, s: number, e: number): ErrorName | null {
+  const args = strings(buf, s, e);
+  if (args.length !== 2 && args.length !== 3) return 'EINVAL';
+  const name = quotaName(args[args.length - 2]);
+  const value = quotaValue(args[args.length - 1]);
+  if (name === null || value === null) return 'EINVAL';
+  let table = d.domains.quota;
+  if (args.length === 3) {
+    const domid = quotaDomid(args[0]);
+    if (domid < 0) return 'EINVAL';
+    const dom = d.domains.get(domid);
+    if (dom === undefined) return 'ENOENT';
+    table = dom.quota;
+  }
+  table.set(name, value);
+  d.quotasChanged();
+  c.out.ok(Op.SET_QUOTA, req, txId);
+  return null;
 }
 
 /** Runs a data mutation: inside a transaction on its branch (events wait for the commit),
@@ -231,8 +367,9 @@ function run(d: Daemon, c: Connection, type: number, req: number, txId: number, 
 function mutate(d: Daemon, c: Connection, type: number, req: number, txId: number, tx: Transaction | null, change: Change): ErrorName | null {
   if (tx !== null) {
     const before = tx.log.length;
-    const err = ops.apply(tx.view, d.domains, c, tx.view, tx.log, change);
+    const err = ops.apply(tx.view, tx.dom ?? d.uncounted, c, tx.view, tx.log, change);
     if (err !== null) return err;
+    tx.bytes += change.path.length + (change.arg?.length ?? 0);
     // A request that changed nothing (RM of a missing node, MKDIR of an existing one) still
     // counts as a write: its answer depends on state the commit must check.
     if (tx.log.length === before) tx.log.push(change);
@@ -241,12 +378,17 @@ function mutate(d: Daemon, c: Connection, type: number, req: number, txId: numbe
   }
   const head = d.store.begin();
   const log: Change[] = [];
-  const err = ops.apply(head, d.domains, c, d.watches, log, change);
+  const ledger = d.ledger;
+  ledger.reset();
+  const err = ops.apply(head, ledger, c, d.watches, log, change);
   if (err !== null) {
     d.watches.discard();
+    ledger.reset();
     return err;
   }
   d.store.publish(head, c.domid, log, null);
+  ledger.commit();
+  d.wrote(c, log);
   d.watches.flush();
   c.out.ok(type, req, txId);
   return null;
@@ -261,7 +403,7 @@ function counted(buf: Buffer, s: number, e: number): string[] | null {
 function directoryPart(d: Daemon, c: Connection, req: number, txId: number, tx: Transaction | null, buf: Buffer, s: number, e: number): ErrorName | null {
   const args = counted(buf, s, e);
   if (args === null || args.length !== 2) return 'EINVAL';
-  const path = canonicalize(args[0], c.home);
+  const path = resolve(d, c, args[0]);
   if (path === null || isSpecial(path)) return 'EINVAL';
   const n = ops.access(viewFor(d, tx), d.domains, c, path, LISTED, PERM_READ);
   if (typeof n === 'string') return n;
@@ -294,11 +436,15 @@ function directoryPart(d: Daemon, c: Connection, req: number, txId: number, tx: 
 function setPerms(d: Daemon, c: Connection, req: number, txId: number, tx: Transaction | null, buf: Buffer, s: number, e: number): ErrorName | null {
   const args = strings(buf, s, e);
   if (args.length < 2) return 'EINVAL';
+  if (!c.privileged) {
+    const most = d.domains.quotaOf(c.domid, 'node-permissions');
+    if (most > 0 && args.length - 1 > most) return 'ENOSPC';
+  }
   const parsed = parsePermStrings(args.slice(1));
   if (!parsed.ok) return 'EINVAL';
   // An owner that cannot be a domain: the C daemon refuses before it even looks at the path.
   if (!isDomid(parsed.entries[0].domid)) return 'ENOENT';
-  const path = canonicalize(args[0], c.home);
+  const path = resolve(d, c, args[0]);
   if (path === null) return 'EINVAL';
   if (isSpecial(path)) {
     const err = d.setSpecialPerms(c, path, parsed.perms);
@@ -312,7 +458,7 @@ function watch(d: Daemon, c: Connection, req: number, txId: number, buf: Buffer,
   const args = counted(buf, s, e);
   if (args === null || args.length !== 2) return 'EINVAL';
   const [spelled, token] = args;
-  const path = canonicalize(spelled, c.home);
+  const path = resolve(d, c, spelled);
   if (path === null) return 'EINVAL';
   const key = `${path}\0${token}`;
   if (c.watches.has(key)) return 'EEXIST';
@@ -330,8 +476,9 @@ function introduce(d: Daemon, c: Connection, type: number, req: number, txId: nu
   const args = strings(buf, s, e);
   if (args.length < 3) return 'EINVAL';
   const domid = atoiU32(args[0]);
-  if (domid > 0xffff || atoiU32(args[2]) === 0) return 'EINVAL';
-  d.introduceDomain(domid);
+  const evtchn = atoiU32(args[2]);
+  if (domid > 0xffff || evtchn === 0) return 'EINVAL';
+  d.introduceDomain(domid, args[1], evtchn);
   c.out.ok(type, req, txId);
   return null;
 }

@@ -17,6 +17,14 @@ class SocketTransport implements Transport {
   close(): void {
     this.socket.destroy();
   }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
 }
 
 /**

@@ -2,8 +2,8 @@ import type { ErrorName } from '../wire/constants.js';
 import type { Change } from '../history/commit.js';
 import type { Caller } from './caller.js';
 import type { Node } from './node.js';
-import { parentOf } from './path.js';
-import { accessFor, inheritPerms, ownerOf, PERM_READ, PERM_WRITE } from './perms.js';
+import { baseName, parentOf } from './path.js';
+import { accessFor, entriesOf, inheritPerms, ownerOf, PERM_READ, PERM_WRITE } from './perms.js';
 import { type EventSink, type View, READ_PERMS } from './view.js';
 
 /**
@@ -14,9 +14,55 @@ import { type EventSink, type View, READ_PERMS } from './view.js';
  * a transaction: its events fire at commit).
  */
 
-/** Answers whether an ACL entry's domain is alive (XSA-322) and whether a domain exists. */
+/**
+ * What the operations ask of the domain table (src/domain): whether an ACL entry's domain
+ * still counts (XSA-322), the quotas that bind an unprivileged caller, and the accounting of
+ * nodes per owner. Implementations: the table itself (reads), a Ledger that buffers one
+ * request's or one transaction's accounting, and `silent()` (no quotas, nothing counted).
+ */
 export interface DomainCheck {
   isLive(domid: number): boolean;
+  /** False when account() does nothing: removals then skip walking the removed subtree. */
+  readonly counting: boolean;
+  /** The limit a quota puts on an unprivileged caller; 0: none. */
+  limit(who: Caller, name: 'nodes' | 'node-size'): number;
+  /** Nodes `domid` owns, as this operation sees them. */
+  owned(domid: number): number;
+  /** Nodes owned by `owner` appear (+) or disappear (−), with their bytes (memory quota). */
+  account(owner: number, nodes: number, bytes: number): void;
+}
+
+/** A DomainCheck that limits and counts nothing (replays that only rebuild a state). */
+export function silent(dom: DomainCheck): DomainCheck {
+  return { isLive: (d) => dom.isLive(d), counting: false, limit: () => 0, owned: () => 0, account: () => {} };
+}
+
+/** The C daemon's node record size, which the `node-size` quota bounds: a 16-byte header,
+ *  8 bytes per permission entry, the value and the NUL-terminated child names. */
+export function nodeSize(value: string, perms: string, childBytes: number): number {
+  return 16 + 8 * entriesOf(perms).length + value.length + childBytes;
+}
+
+/** What one node costs its owner in the `memory` quota: its record and its name. */
+export function nodeBytes(name: string, value: string, perms: string): number {
+  return 16 + 8 * entriesOf(perms).length + value.length + name.length + 1;
+}
+
+/** Takes a removed subtree off its owners' accounts (iteratively: paths may be 1,500 deep). */
+function unaccount(dom: DomainCheck, path: string, old: Node): void {
+  if (!dom.counting) return;
+  const names = [baseName(path)];
+  const nodes = [old];
+  while (nodes.length > 0) {
+    const n = nodes.pop()!;
+    const name = names.pop()!;
+    const owner = ownerOf(n.perms);
+    if (owner !== 0) dom.account(owner, -1, -nodeBytes(name, n.value, n.perms));
+    n.children.forEach((k, child) => {
+      names.push(k);
+      nodes.push(child);
+    });
+  }
 }
 
 function allowed(view: View, dom: DomainCheck, who: Caller, path: string, node: Node, want: number): boolean {
@@ -57,12 +103,28 @@ function create(view: View, dom: DomainCheck, who: Caller, path: string, value: 
   // The new nodes' perms derive from the ancestor's: a transaction depends on them.
   view.mark(p, READ_PERMS);
   if (!allowed(view, dom, who, p, top, PERM_WRITE)) return 'EACCES';
-  let perms = top.perms;
-  let made: Node = top;
-  for (let i = chain.length - 1; i >= 0; i--) {
-    perms = inheritPerms(perms, who.domid, who.privileged);
-    made = view.put(chain[i], i === 0 ? value : '', perms);
+  const k = chain.length;
+  const perms = inheritPerms(top.perms, who.domid, who.privileged);
+  if (!who.privileged) {
+    const most = dom.limit(who, 'nodes');
+    if (most > 0 && dom.owned(who.domid) + k > most) return 'ENOSPC';
+    const size = dom.limit(who, 'node-size');
+    if (size > 0) {
+      // The ancestor gains a child name; each new node holds its value or one child name.
+      if (nodeSize(top.value, top.perms, top.children.bytes + baseName(chain[k - 1]).length + 1) > size) return 'ENOSPC';
+      if (nodeSize(value, perms, 0) > size) return 'ENOSPC';
+      for (let i = 1; i < k; i++) if (nodeSize('', perms, baseName(chain[i - 1]).length + 1) > size) return 'ENOSPC';
+    }
   }
+  let made: Node = top;
+  let bytes = 0;
+  for (let i = k - 1; i >= 0; i--) {
+    const v = i === 0 ? value : '';
+    made = view.put(chain[i], v, perms);
+    bytes += nodeBytes(baseName(chain[i]), v, perms);
+  }
+  const owner = ownerOf(perms);
+  if (owner !== 0) dom.account(owner, k, bytes);
   return made;
 }
 
@@ -71,7 +133,13 @@ export function write(view: View, dom: DomainCheck, who: Caller, events: EventSi
   let made: Node | ErrorName;
   if (n !== undefined) {
     if (!allowed(view, dom, who, path, n, PERM_WRITE)) return 'EACCES';
+    if (!who.privileged) {
+      const size = dom.limit(who, 'node-size');
+      if (size > 0 && nodeSize(value, n.perms, n.children.bytes) > size) return 'ENOSPC';
+    }
     made = view.put(path, value, n.perms);
+    const owner = ownerOf(n.perms);
+    if (owner !== 0) dom.account(owner, 0, value.length - n.value.length);
   } else {
     made = create(view, dom, who, path, value);
     if (typeof made === 'string') return made;
@@ -100,6 +168,7 @@ export function rm(view: View, dom: DomainCheck, who: Caller, events: EventSink 
   }
   if (!allowed(view, dom, who, path, n, PERM_WRITE)) return 'EACCES';
   const old = view.remove(path);
+  unaccount(dom, path, old);
   log.push({ op: 'rm', path });
   events?.removed(path, old);
   return null;
@@ -112,8 +181,15 @@ export function setPerms(view: View, dom: DomainCheck, who: Caller, events: Even
     const owner = ownerOf(n.perms);
     if (owner !== who.domid && owner !== who.target) return 'EACCES';
     if (ownerOf(perms) !== owner) return 'EPERM';
+    const size = dom.limit(who, 'node-size');
+    if (size > 0 && nodeSize(n.value, perms, n.children.bytes) > size) return 'ENOSPC';
   }
   const made = view.put(path, n.value, perms);
+  const was = ownerOf(n.perms);
+  const now = ownerOf(perms);
+  const name = baseName(path);
+  if (was !== 0) dom.account(was, -1, -nodeBytes(name, n.value, n.perms));
+  if (now !== 0) dom.account(now, 1, nodeBytes(name, n.value, perms));
   log.push({ op: 'set_perms', path, arg: perms });
   events?.changed(path, made, n.perms);
   return null;

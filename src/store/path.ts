@@ -72,3 +72,8 @@ export function relativeTo(path: string, home: string): string {
     ? path.slice(home.length + 1)
     : path;
 }
+
+/** The length the path limits measure: the part after `/local/domain/<n>/`, else all of it. */
+export function measuredLength(p: string): number {
+  return p.length - localOffset(p);
+}

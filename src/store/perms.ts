@@ -85,3 +85,16 @@ export function parsePermStrings(items: readonly string[]): PermsParse {
 export function permsAsLines(perms: string): string {
   return perms.replaceAll('\0', '\n');
 }
+
+/** The list without the ACL entries (index ≥ 1) that name `domid`, and with entry 0 handed to
+ *  dom0 if `domid` owned it; null when nothing names `domid` (a released domain, XSA-322). */
+export function withoutDomain(perms: string, domid: number): string | null {
+  const e = entriesOf(perms);
+  let hit = e[0].domid === domid;
+  for (let i = 1; i < e.length && !hit; i++) hit = e[i].domid === domid;
+  if (!hit) return null;
+  const items = perms.split('\0');
+  let out = e[0].domid === domid ? `${items[0][0]}0\0` : `${items[0]}\0`;
+  for (let i = 1; i < e.length; i++) if (e[i].domid !== domid) out += `${items[i]}\0`;
+  return out;
+}

@@ -21,9 +21,11 @@ import type { TxView } from './txview.js';
  * | 9    | child list changed | did not list it (added/removed other children, or wrote its value) | merge |
  * | 10   | deeper change only (value, perms, names equal) | anything | merge |
  *
- * Read-only transactions go through the same check: their reads, taken at different first
- * touches, must still describe one state. They need not be the same objects: a value rewritten
- * with the same bytes, which the C daemon counts as a change, merges here.
+ * A transaction that wrote nothing commits when its reads hold either in the head now or in
+ * the state it started from (Transaction.commit): either way they describe one state that
+ * existed. Reads taken at different first touches that fit neither answer EAGAIN.
+ * Comparisons are by content, not by object: a value rewritten with the same bytes, which the
+ * C daemon counts as a change, merges here.
  * Every EAGAIN here is a case where the C daemon, which compares per-node generations, also
  * refuses: its generation moves on every change this table looks at, and on more.
  */
@@ -44,9 +46,15 @@ export function verdict(base: Node | null, head: Node | null, mine: Node | null,
 
 /** True when the branch cannot merge into `head` (the commit answers EAGAIN). */
 export function conflicts(view: TxView, head: Node): boolean {
+  return firstConflict(view, head) !== null;
+}
+
+/** The first touched path on which the branch cannot merge into `head`, or null (the
+ *  conflict blame of domain/fairness.ts starts from it). */
+export function firstConflict(view: TxView, head: Node): string | null {
   for (const [path, t] of view.touches) {
     const now = lookup(head, path) ?? null;
-    if (verdict(t.base, now, view.records.get(path) ?? null, t.reads, t.wrote) === 'conflict') return true;
+    if (verdict(t.base, now, view.records.get(path) ?? null, t.reads, t.wrote) === 'conflict') return path;
   }
-  return false;
+  return null;
 }

@@ -1,7 +1,7 @@
 import type { ErrorName } from '../wire/constants.js';
 import type { Change, Commit, TxTag } from '../history/commit.js';
 import type { Caller } from '../store/caller.js';
-import { apply, type DomainCheck } from '../store/ops.js';
+import { apply, silent, type DomainCheck } from '../store/ops.js';
 import type { Store } from '../store/store.js';
 import { HeadView } from '../store/tree.js';
 import type { WatchIndex } from '../watch/watches.js';
@@ -20,6 +20,16 @@ export class Transaction {
   readonly start: Commit;
   readonly tag: TxTag;
   readonly opened = Date.now();
+  /** Hit the transaction-nodes quota: every further request in it fails, the commit with
+   *  ENOMEM (reference §6.2). */
+  failed = false;
+  /** The accounting its requests run with (an unprivileged caller's quotas see the domain's
+   *  nodes plus the transaction's own delta); null: none. */
+  dom: DomainCheck | null = null;
+  /** The daemon's write sequence number when it started (conflict blame). */
+  since = 0;
+  /** Bytes its changes carry (the memory quota). */
+  bytes = 0;
 
   constructor(
     readonly id: number,
@@ -31,18 +41,28 @@ export class Transaction {
     this.tag = { conn: connId, txid: id };
   }
 
-  /** Commits onto the head: null on success, else the error (EAGAIN: nothing applied). */
+  /** Commits onto the head: null on success, else the error (nothing applied): EAGAIN, or
+   *  ENOSPC when the caller's quotas no longer allow the changes on today's head. `dom`
+   *  counts the changes (the caller applies that accounting only on success). */
   commit(store: Store, dom: DomainCheck, who: Caller, events: WatchIndex): ErrorName | null {
-    // Read-only transactions are checked too: reads taken at different first touches must
-    // still hold together, or the client acted on a state that never existed.
+    if (this.log.length === 0) {
+      // Wrote nothing: commits if what it read is one state that existed, the head's now or
+      // the one it started from. Reads taken at different first touches can otherwise
+      // describe a state that never was.
+      if (!conflicts(this.view, store.root) || !conflicts(this.view, this.start.root)) return null;
+      store.history.conflicts++;
+      return 'EAGAIN';
+    }
     if (conflicts(this.view, store.root)) {
       store.history.conflicts++;
       return 'EAGAIN';
     }
-    if (this.log.length === 0) return null;
     const head = store.begin();
     const changes: Change[] = [];
-    for (const c of this.log) if (apply(head, dom, who, null, changes, c) !== null) return 'EAGAIN';
+    for (const c of this.log) {
+      const err = apply(head, dom, who, null, changes, c);
+      if (err !== null) return err === 'ENOSPC' ? err : 'EAGAIN';
+    }
     for (const [path, exact] of this.view.changes) {
       if (!this.view.visible(path)) continue;
       if (exact) events.exact(path);
@@ -55,7 +75,8 @@ export class Transaction {
     }
     // Others committed meanwhile: record the branch's own commit and a merge into main.
     const branch = new HeadView(this.start.root, store.gen);
-    for (const c of this.log) apply(branch, dom, who, null, [], c);
+    const quiet = silent(dom);
+    for (const c of this.log) apply(branch, quiet, who, null, [], c);
     store.root = head.root;
     history.merge(this.start, branch.root, head.root, who.domid, changes, this.tag);
     return null;

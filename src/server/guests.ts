@@ -1,0 +1,100 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { logger } from '../util/log.js';
+import type { Connection } from './connection.js';
+import type { Daemon } from './daemon.js';
+import type { DomainBackend, Transport } from './transport.js';
+
+/** A guest's Unix-socket connection: pending output is what Node has not yet handed to the
+ *  kernel; each write's completion tells the connection that output drained. */
+class GuestTransport implements Transport {
+  conn: Connection | null = null;
+  private readonly flushed = (): void => {
+    this.conn?.drained();
+  };
+
+  constructor(private readonly socket: Socket) {}
+
+  write(data: Buffer): void {
+    this.socket.write(data, this.flushed);
+  }
+
+  get pending(): number {
+    return this.socket.writableLength;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+}
+
+/**
+ * Guest connections without a hypervisor (`xsgit daemon --guest-sockets`): once domain N is
+ * introduced, the daemon also listens on `<dir>/N/socket` (dir = RUNDIR/domains; the socket
+ * mode 0600 in a 0700 directory), and every connection there *is* domain N: unprivileged,
+ * relative paths under /local/domain/N, permissions and quotas applied, a request over 4096
+ * bytes closing that connection only. RELEASE closes the domain's connections and removes
+ * the socket. A ring-page backend would implement the same DomainBackend.
+ */
+export class GuestSockets implements DomainBackend {
+  private readonly servers = new Map<number, Server>();
+
+  constructor(
+    private readonly daemon: Daemon,
+    readonly dir: string,
+  ) {}
+
+  socketPath(domid: number): string {
+    return join(this.dir, String(domid), 'socket');
+  }
+
+  introduce(domid: number): void {
+    if (this.servers.has(domid)) return;
+    const home = join(this.dir, String(domid));
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    chmodSync(home, 0o700);
+    const path = this.socketPath(domid);
+    rmSync(path, { force: true });
+    const server = createServer({ allowHalfOpen: false }, (s) => this.accept(domid, s));
+    server.on('error', (err) => logger.error(`guest socket of domain ${domid}: ${err.message}`));
+    // For a Unix path, bind and listen happen synchronously: the socket exists on return.
+    server.listen({ path, backlog: 64 });
+    try {
+      chmodSync(path, 0o600);
+    } catch (err) {
+      logger.error(`guest socket of domain ${domid}: ${(err as Error).message}`);
+    }
+    this.servers.set(domid, server);
+  }
+
+  private accept(domid: number, socket: Socket): void {
+    const transport = new GuestTransport(socket);
+    const conn = this.daemon.connect(transport, domid, false);
+    transport.conn = conn;
+    socket.on('data', (chunk: Buffer) => conn.onData(chunk));
+    socket.on('error', () => conn.close());
+    socket.on('close', () => conn.close());
+  }
+
+  release(domid: number): void {
+    const server = this.servers.get(domid);
+    if (server === undefined) return;
+    this.servers.delete(domid);
+    server.close();
+    rmSync(join(this.dir, String(domid)), { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {
+    for (const domid of [...this.servers.keys()]) this.release(domid);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
