@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AccessLog } from '../server/accesslog.js';
@@ -50,7 +50,9 @@ export function daemonCommand(program: Command): void {
     .option('--restore-from <dir[:ref]>', 'start from the tree of an exported commit (default ref: HEAD)')
     .option('--guest-sockets', 'serve each introduced domain N on RUN_DIR/domains/N/socket, as that (unprivileged) domain')
     .option('--quota <name=value>', 'set a daemon-wide quota (repeatable), e.g. --quota nodes=2000', collectQuota, [])
-    .action(async (flags: DaemonFlags) => {
+    .option('--config <file>', 'a JSON file of these options (camelCase keys, e.g. {"history": "all:4096,1h:168", "gitDir": "/var/lib/xsgit.git", "quota": {"nodes": 2000}}); flags given on the command line win')
+    .action(async (given: DaemonFlags & { config?: string }, cmd: Command) => {
+      const flags = given.config === undefined ? given : withConfig(given, cmd, given.config);
       setLogLevel(flags.logLevel);
       const runDir = resolve(flags.runDir ?? defaultRunDir());
       const socketPath = join(runDir, 'socket');
@@ -97,4 +99,19 @@ async function startingPoint(flags: DaemonFlags): Promise<Commit | undefined> {
   const head = (await importCommit({ gitDir: dir })).head;
   logger.info(`continuing ${dir} at ${head.id ?? ''}`);
   return head;
+}
+
+/** Options from a JSON config file, under those given on the command line. */
+function withConfig(flags: DaemonFlags, cmd: Command, file: string): DaemonFlags {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...flags };
+  for (const [key, value] of Object.entries(raw)) {
+    if (cmd.getOptionValueSource(key) === 'cli') continue;
+    if (key === 'quota') {
+      const q = value as Record<string, number>;
+      out.quota = [...Object.entries(q).map(([n, v]) => collectQuota(`${n}=${v}`, [])[0]), ...flags.quota];
+    } else if (cmd.options.some((o) => o.attributeName() === key)) out[key] = typeof value === 'number' ? String(value) : value;
+    else throw new InvalidArgumentError(`${file}: unknown option "${key}"`);
+  }
+  return out as unknown as DaemonFlags;
 }

@@ -70,4 +70,25 @@ onlyXsgit('xsgit daemon', () => {
     expect(lines.some((l) => / OUT conn \d+ dom 0 WRITE req \d+ tx 0 \(OK \)$/.test(l))).toBe(true);
     expect(lines.some((l) => / OUT conn \d+ dom 0 ERROR req \d+ tx 0 \(ENOENT \)$/.test(l))).toBe(true);
   });
+
+  it('reads options from --config, with command-line flags winning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xsgit-cfg-'));
+    const file = join(dir, 'xsgit.json');
+    writeFileSync(file, JSON.stringify({ history: 'all:7,1h:2', quota: { nodes: 33 }, logLevel: 'debug' }));
+    const d = await startDaemon({ args: ['--config', file, '--log-level', 'warn'] });
+    const c = await Client.connect({ path: d.socket });
+    try {
+      const stats = JSON.parse(await c.control('history', 'stats', '--json')) as { tiers: { tier: string; capacity: number }[] };
+      expect(stats.tiers).toEqual([
+        { tier: 'all', rows: 1, capacity: 7 },
+        { tier: '1h', rows: 0, capacity: 2 },
+      ]);
+      expect(await c.control('quota')).toMatch(/^nodes\s+:\s+33 /m);
+    } finally {
+      await c.close();
+      await d.stop();
+    }
+    writeFileSync(file, JSON.stringify({ nosuch: 1 }));
+    await expect(startDaemon({ args: ['--config', file], timeoutMs: 3000 })).rejects.toThrow();
+  });
 });
