@@ -160,7 +160,19 @@ const SUBCOMMANDS: Record<string, HistoryCommand> = {
           });
         }
       }
-      const s = { commits: h.commits, merges: h.merges, eagain: h.conflicts, retained: h.retained, tags: h.tags.size, nodes: nodes.size, head: commitIdOf(h.head), tiers: h.occupancy() };
+      const mem = process.memoryUsage();
+      const s = {
+        commits: h.commits,
+        merges: h.merges,
+        eagain: h.conflicts,
+        retained: h.retained,
+        tags: h.tags.size,
+        nodes: nodes.size,
+        head: commitIdOf(h.head),
+        tiers: h.occupancy(),
+        heapBytes: mem.heapUsed,
+        rssBytes: mem.rss,
+      };
       if (a.json) return JSON.stringify(s);
       const tiers = s.tiers.map((t) => `${t.tier}=${t.rows}/${t.capacity}`).join(' ');
       return Object.entries({ ...s, tiers }).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');

@@ -8,6 +8,7 @@ import type { Daemon } from './daemon.js';
  * since the last batch go to the repository as one pack, never on a request's path, and the
  * refs follow: `main`, the retention tiers (`history/<tier>`), tags, and one branch per open
  * transaction (`tx/<conn>-<txid>`, at the commit it started from; deleted at its end).
+ * It also runs history retention, after each batch, so the repository keeps the full archive.
  */
 export class Mirror {
   private readonly exporter: GitExporter;
@@ -26,6 +27,7 @@ export class Mirror {
     private readonly lag = 1000,
   ) {
     this.exporter = new GitExporter({ gitDir, indexer: 'xsgit' });
+    daemon.pruner.byMirror = true;
   }
 
   start(): void {
@@ -66,6 +68,8 @@ export class Mirror {
       this.batches++;
       this.objects += r.objects;
       this.lastLag = Date.now() - since;
+      // Everything up to `head` is in the repository, ids included: retention may cut now.
+      this.daemon.pruner.run();
       return r;
     } catch (err) {
       logger.error(`git mirror: ${(err as Error).message}`);
@@ -73,9 +77,11 @@ export class Mirror {
     }
   }
 
+  /** Stops the timer and writes what is left: a batch under way may predate the last commits. */
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    await this.running;
     await this.sync();
   }
 }

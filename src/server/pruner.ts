@@ -10,19 +10,27 @@ export class Pruner {
   private scheduled = false;
   runs = 0;
   dropped = 0;
+  /** Set when a live mirror runs: it prunes right after each batch it wrote, so that no
+   *  commit is cut before it reached the repository. */
+  byMirror = false;
 
   constructor(private readonly history: History) {}
 
   /** Cheap: called after every batch of requests. */
   schedule(): void {
-    if (this.scheduled || !this.history.needsPrune()) return;
+    if (this.byMirror || this.scheduled || !this.history.needsPrune()) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const n = this.history.prune();
-      this.runs++;
-      this.dropped += n;
-      logger.debug(`history: pruned ${n} commits, ${this.history.retained} retained`);
+      this.run();
     });
+  }
+
+  run(): void {
+    if (!this.history.needsPrune()) return;
+    const n = this.history.prune();
+    this.runs++;
+    this.dropped += n;
+    logger.debug(`history: pruned ${n} commits, ${this.history.retained} retained`);
   }
 }
