@@ -39,7 +39,7 @@ async function waitFor(path: string): Promise<void> {
 }
 
 async function daemon(runDir: string, args: string[]): Promise<{ child: ChildProcess; c: Client }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/xsgit.js'), 'daemon', '--run-dir', runDir, '--log-level', 'warn', ...args], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'bin/xsgit.js'), 'daemon', '--run-dir', runDir, '--log-level', 'warn', ...args], { stdio: 'inherit' });
   await waitFor(join(runDir, 'pid'));
   return { child, c: await Client.connect({ path: join(runDir, 'socket') }) };
 }
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   let worst = 0;
   const start = Date.now();
   const sample = async (done: number) => {
-    const s = JSON.parse(await c.control('history', 'stats', '--json')) as Stats;
+    const s = JSON.parse(await c.control('history', 'stats', 'gc', '--json')) as Stats;
     worst = Math.max(worst, s.retained);
     const h = s.heapBytes / 1048576;
     const r = s.rssBytes / 1048576;
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const lastHeap = heap[heap.length - 1][1];
   const midHeap = heap[Math.floor(heap.length / 2)][1];
   console.log(`retained at most ${worst} (bound ${bound}); heap ${midHeap.toFixed(1)} MiB at half-way, ${lastHeap.toFixed(1)} MiB at the end`);
-  console.log(`wrote bench/results/soak-${date}.csv and .png (red: heap MiB, blue: RSS MiB, x: commits)`);
+  console.log(`wrote bench/results/soak-${date}.csv and .png (red: heap after GC in MiB, blue: RSS MiB, x: commits)`);
   await mirrorPhase(work, arg('--mirror-seconds', 20), arg('--mirror-rate', 1000));
   if (worst > bound) {
     console.error(`retained ${worst} > bound ${bound}`);

@@ -145,7 +145,7 @@ const SUBCOMMANDS: Record<string, HistoryCommand> = {
     },
   },
   stats: {
-    usage: '',
+    usage: '[gc]',
     run(d, a) {
       const h = d.store.history;
       const nodes = new Set<unknown>();
@@ -160,6 +160,9 @@ const SUBCOMMANDS: Record<string, HistoryCommand> = {
           });
         }
       }
+      // With `node --expose-gc` (benchmarks), `stats gc` measures live memory, not garbage.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (a.positional[0] === 'gc' && gc !== undefined) gc();
       const mem = process.memoryUsage();
       const s = {
         commits: h.commits,
