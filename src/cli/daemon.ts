@@ -46,7 +46,7 @@ export function daemonCommand(program: Command): void {
     .option('--no-features', 'answer GET_FEATURE/SET_FEATURE with ENOSYS, exactly as the 4.17 C daemon')
     .option('--history <spec>', 'history retention tiers: all:N then <width>:<rows>, e.g. all:1024,1m:120,1h:168; off: no history', DEFAULT_RETENTION)
     .option('--git-dir <dir>', 'mirror the history into this git repository (restarting continues it)')
-    .option('--mirror-lag <ms>', 'the live mirror writes a batch at least this often', '1000')
+    .option('--mirror-lag <ms>', 'bound on how long a commit waits to reach the mirror', '1000')
     .option('--restore-from <dir[:ref]>', 'start from the tree of an exported commit (default ref: HEAD)')
     .option('--guest-sockets', 'serve each introduced domain N on RUN_DIR/domains/N/socket, as that (unprivileged) domain')
     .option('--quota <name=value>', 'set a daemon-wide quota (repeatable), e.g. --quota nodes=2000', collectQuota, [])

@@ -69,6 +69,10 @@ function blobPosition(names: string[], file: string): number {
  * below `/` (`a` vs `a-b`), so the order is checked pairwise and re-sorted only then.
  */
 export function encodeNodeTree(node: Node): NodeTree {
+  if (node.children.size >= LARGE) {
+    const large = encodeLargeTree(node);
+    if (large !== null) return large;
+  }
   let names: string[] = [];
   let ids: string[] = [];
   let namesLen = 0;
@@ -117,6 +121,74 @@ export function encodeNodeTree(node: Node): NodeTree {
     for (let k = i * 20, end = k + 20; k < end; k++) buf[off++] = bin[k];
   }
   return { object: buf, body: buf.subarray(header.length), valueId, perms };
+}
+
+/** Directories from this size up are encoded from cached per-leaf chunks. */
+const LARGE = 64;
+
+interface LeafChunk {
+  /** The leaf's entries (`40000 <name>\0<20-byte id>`), in byte order of the names. */
+  readonly bytes: Buffer;
+  /** Whether byte order is git order within the leaf. */
+  readonly ordered: boolean;
+  readonly first: string;
+  readonly last: string;
+}
+
+/** Leaves are shared by every version of a directory that did not change them, so a write to
+ *  one child of `/local/domain` re-encodes one leaf of 32 entries, not the 1,000 of them. */
+const leafChunks = new WeakMap<readonly unknown[], LeafChunk>();
+
+function leafChunk(leaf: readonly unknown[]): LeafChunk | null {
+  let c = leafChunks.get(leaf);
+  if (c !== undefined) return c;
+  let size = 0;
+  for (let i = 0; i < leaf.length; i += 2) size += TREE_PREFIX.length + (leaf[i] as string).length + 21;
+  const bytes = Buffer.allocUnsafe(size);
+  let off = 0;
+  let ordered = true;
+  for (let i = 0; i < leaf.length; i += 2) {
+    const name = leaf[i] as string;
+    const id = (leaf[i + 1] as Node).treeId;
+    if (id === undefined) return null;
+    if (i > 0 && dirPairOutOfOrder(leaf[i - 2] as string, name)) ordered = false;
+    off += TREE_PREFIX.copy(bytes, off);
+    off += bytes.write(name, off, 'latin1');
+    bytes[off++] = 0;
+    off += bytes.write(id, off, 20, 'hex');
+  }
+  c = { bytes, ordered, first: leaf[0] as string, last: leaf[leaf.length - 2] as string };
+  leafChunks.set(leaf, c);
+  return c;
+}
+
+/** A large directory's tree from its leaves' chunks; null when git's order differs from byte
+ *  order somewhere (a name followed by `name-…`) or a name sorts before the blobs. */
+function encodeLargeTree(node: Node): NodeTree | null {
+  const chunks: Buffer[] = [];
+  let ok = true;
+  let prev: LeafChunk | null = null;
+  node.children.forEachLeaf((leaf) => {
+    if (!ok) return;
+    const c = leafChunk(leaf);
+    if (c === null || !c.ordered || (prev !== null && dirPairOutOfOrder(prev.last, c.first))) ok = false;
+    else chunks.push(c.bytes);
+    prev = c;
+  });
+  // A first name starting with '-' sorts before `.perms`/`.value`: the general path places it.
+  if (!ok || chunks.length === 0 || chunks[0][TREE_PREFIX.length] === 45) return null;
+  const valueId = valueBlobId(node.value);
+  const perms = permsBlob(node.perms);
+  const blobs = Buffer.allocUnsafe(2 * BLOB_ENTRY_SIZE);
+  let off = PERMS_ENTRY.copy(blobs, 0);
+  off += blobs.write(perms.id, off, 20, 'hex');
+  off += VALUE_ENTRY.copy(blobs, off);
+  blobs.write(valueId, off, 20, 'hex');
+  let bodyLen = blobs.length;
+  for (const c of chunks) bodyLen += c.length;
+  const header = Buffer.from(`tree ${bodyLen}\0`, 'latin1');
+  const object = Buffer.concat([header, blobs, ...chunks], header.length + bodyLen);
+  return { object, body: object.subarray(header.length), valueId, perms };
 }
 
 /**

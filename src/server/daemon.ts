@@ -58,6 +58,8 @@ export class Daemon implements RequestHandler {
   readonly recent = new RecentWrites();
   /** Serves introduced domains (guest sockets), or null: domains have no connections. */
   backend: DomainBackend | null = null;
+  /** The live git mirror (`--git-dir`), for its statistics. */
+  mirror: { readonly batches: number; readonly objects: number; readonly lastLag: number } | null = null;
   /** Permission lists of the special watch paths (reference §4.5). */
   private readonly specialPerms = new Map<string, string>([
     ['@introduceDomain', 'n0\0'],

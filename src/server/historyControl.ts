@@ -175,10 +175,12 @@ const SUBCOMMANDS: Record<string, HistoryCommand> = {
         tiers: h.occupancy(),
         heapBytes: mem.heapUsed,
         rssBytes: mem.rss,
+        mirror: d.mirror === null ? null : { batches: d.mirror.batches, objects: d.mirror.objects, lastLagMs: d.mirror.lastLag },
       };
       if (a.json) return JSON.stringify(s);
       const tiers = s.tiers.map((t) => `${t.tier}=${t.rows}/${t.capacity}`).join(' ');
-      return Object.entries({ ...s, tiers }).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');
+      const mirror = s.mirror === null ? 'off' : `${s.mirror.batches} batches, ${s.mirror.objects} objects, last lag ${s.mirror.lastLagMs} ms`;
+      return Object.entries({ ...s, tiers, mirror }).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');
     },
   },
   prune: {

@@ -4,8 +4,8 @@ import { logger } from '../util/log.js';
 import type { Daemon } from './daemon.js';
 
 /**
- * The live mirror (`xsgit daemon --git-dir DIR`): every `lag` ms at most, the commits made
- * since the last batch go to the repository as one pack, never on a request's path, and the
+ * The live mirror (`xsgit daemon --git-dir DIR`): within `lag` ms, the commits made since the
+ * last batch go to the repository as one pack, never on a request's path, and the
  * refs follow: `main`, the retention tiers (`history/<tier>`), tags, and one branch per open
  * transaction (`tx/<conn>-<txid>`, at the commit it started from; deleted at its end).
  * It also runs history retention, after each batch, so the repository keeps the full archive.
@@ -28,10 +28,12 @@ export class Mirror {
   ) {
     this.exporter = new GitExporter({ gitDir, indexer: 'xsgit' });
     daemon.pruner.byMirror = true;
+    daemon.mirror = this;
   }
 
+  /** Batches start every lag/2, so a commit waits at most that plus one batch's writing. */
   start(): void {
-    this.timer = setInterval(() => void this.sync(), this.lag);
+    this.timer = setInterval(() => void this.sync(), Math.max(10, this.lag / 2));
     this.timer.unref();
   }
 

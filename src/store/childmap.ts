@@ -201,6 +201,18 @@ export class ChildMap<V> {
     }
   }
 
+  /** Visits the leaves in key order: each a flat `[name, value, …]` array, shared between the
+   *  versions of the map that did not change it (so work derived from a leaf can be cached). */
+  forEachLeaf(fn: (leaf: readonly unknown[]) => void): void {
+    if (this.root === null) return;
+    const stack: BNode[] = [this.root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (isLeaf(n)) fn(n);
+      else for (let i = n.kids.length - 1; i >= 0; i--) stack.push(n.kids[i]);
+    }
+  }
+
   keys(): string[] {
     const out: string[] = [];
     this.forEach((k) => {

@@ -71,4 +71,20 @@ describe('node trees', () => {
     expect(treeIdOf(writePath(a, '/x/y', '2'))).not.toBe(treeIdOf(a));
     expect(treeIdOf(writePath(a, '/x/y', '1', 'r0\0'))).not.toBe(treeIdOf(a));
   });
+
+  it('encodes large directories from cached leaf chunks with the ids isomorphic-git gives', async () => {
+    const o = await oracle();
+    // 1,000 children, with prefix pairs (a vs a-b: git puts a-b first) in some versions.
+    let dir = new Node('', 'n0\0', EMPTY, 1);
+    for (let i = 0; i < 1000; i++) dir = dir.withChild(`d${i}`, leaf(`v${i}`));
+    const plain = dir;
+    expect(treeIdOf(plain)).toBe(await oracleTreeId(o, plain));
+    // One child changed: the new version reuses all other leaves' chunks.
+    const changed = plain.withChild('d500', leaf('changed'));
+    expect(treeIdOf(changed)).toBe(await oracleTreeId(o, changed));
+    const prefixed = changed.withChild('d5-x', leaf('p')).withChild('d5', leaf('q'));
+    expect(treeIdOf(prefixed)).toBe(await oracleTreeId(o, prefixed));
+    const dashFirst = changed.withChild('-first', leaf('dash'));
+    expect(treeIdOf(dashFirst)).toBe(await oracleTreeId(o, dashFirst));
+  });
 });
