@@ -2,40 +2,9 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { logger } from '../util/log.js';
-import type { Connection } from './connection.js';
 import type { Daemon } from './daemon.js';
-import type { DomainBackend, Transport } from './transport.js';
-
-/** A guest's Unix-socket connection: pending output is what Node has not yet handed to the
- *  kernel; each write's completion tells the connection that output drained. */
-class GuestTransport implements Transport {
-  conn: Connection | null = null;
-  private readonly flushed = (): void => {
-    this.conn?.drained();
-  };
-
-  constructor(private readonly socket: Socket) {}
-
-  write(data: Buffer): void {
-    this.socket.write(data, this.flushed);
-  }
-
-  get pending(): number {
-    return this.socket.writableLength;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    this.socket.resume();
-  }
-}
+import { SocketTransport } from './socketTransport.js';
+import type { DomainBackend } from './transport.js';
 
 /**
  * Guest connections without a hypervisor (`xsgit daemon --guest-sockets`): once domain N is
@@ -77,7 +46,7 @@ export class GuestSockets implements DomainBackend {
   }
 
   private accept(domid: number, socket: Socket): void {
-    const transport = new GuestTransport(socket);
+    const transport = new SocketTransport(socket, true);
     const conn = this.daemon.connect(transport, domid, false);
     transport.conn = conn;
     socket.on('data', (chunk: Buffer) => conn.onData(chunk));

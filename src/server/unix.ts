@@ -1,31 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, unlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Daemon } from './daemon.js';
-import type { Transport } from './transport.js';
-
-class SocketTransport implements Transport {
-  constructor(private readonly socket: Socket) {}
-
-  write(data: Buffer): void {
-    this.socket.write(data);
-  }
-
-  get pending(): number {
-    return this.socket.writableLength;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    this.socket.resume();
-  }
-}
+import { SocketTransport } from './socketTransport.js';
 
 /**
  * The Unix-socket listener (C posix.c): every connection is dom0, privileged. The socket is
@@ -42,7 +18,7 @@ export class UnixServer {
   }
 
   private accept(socket: Socket): void {
-    const conn = this.daemon.connect(new SocketTransport(socket), 0, true);
+    const conn = this.daemon.connect(new SocketTransport(socket, false), 0, true);
     socket.on('data', (chunk: Buffer) => conn.onData(chunk));
     socket.on('error', () => conn.close());
     socket.on('close', () => conn.close());

@@ -31,14 +31,9 @@ export interface GuestDaemon {
   stop(): Promise<void>;
 }
 
-/**
- * A daemon serving guest sockets. History pruning is pushed out of reach
- * (`--history all:1000000`): with the default retention, pruning after a few thousand
- * commits stalls the event loop for seconds (measured: 1.2 s and 5.9 s after 5,000 dom0
- * writes), which would swamp the latencies these tests measure.
- */
+/** A daemon serving guest sockets, with the default history retention. */
 export async function startGuestDaemon(args: string[] = []): Promise<GuestDaemon> {
-  const daemon = await startDaemon({ kind: 'xsgit', args: ['--guest-sockets', '--history', 'all:1000000', ...args] });
+  const daemon = await startDaemon({ kind: 'xsgit', args: ['--guest-sockets', ...args] });
   const dom0 = await daemon.connect();
   const clients: Client[] = [dom0];
   const socket = (domid: number): string => join(daemon.dir, 'domains', String(domid), 'socket');
@@ -130,4 +125,62 @@ export function sleep(ms: number): Promise<void> {
 export function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** What dom0 went through while a guest flooded it with conflicting transactions. */
+export interface FloodRun {
+  /** dom0's commit latency per transaction, retries included (ms). */
+  readonly lat: number[];
+  readonly retries: number;
+  readonly seconds: number;
+  readonly guestCommits: number;
+}
+
+/**
+ * `guests` connections of domain `domid` commit transactions rewriting its `data/hot` in a
+ * tight loop, while dom0 runs `commits` transactions that read that node and write `writes`
+ * nodes of its own, retrying on EAGAIN (XSA-206's scenario).
+ */
+export async function conflictFlood(g: GuestDaemon, domid: number, guests: number, commits: number, writes: number): Promise<FloodRun> {
+  const hot = `/local/domain/${domid}/data/hot`;
+  await g.dom0.write(hot, '0');
+  await g.dom0.setPerms(hot, [`n${domid}`]);
+  const conns: Client[] = [];
+  for (let i = 0; i < guests; i++) conns.push(await g.guest(domid));
+  let stop = false;
+  let guestCommits = 0;
+  const loops = conns.map(async (c, k) => {
+    for (let i = 0; !stop; i++) {
+      try {
+        const tx = await c.transactionStart();
+        await c.write('data/hot', `${k}:${i}`, tx);
+        await c.transactionEnd(tx);
+        guestCommits++;
+      } catch (err) {
+        if (!isXsError(err)) throw err;
+      }
+    }
+  });
+  await sleep(50);
+  const lat: number[] = [];
+  let retries = 0;
+  const t0 = performance.now();
+  for (let k = 0; k < commits; k++) {
+    const start = performance.now();
+    for (;;) {
+      if (performance.now() - start > 5000) throw new Error('dom0 starved for 5 s');
+      const tx = await g.dom0.transactionStart();
+      await g.dom0.read(hot, tx);
+      for (let j = 0; j < writes; j++) await g.dom0.write(`/fair/${domid}/${k}/${j}`, 'x', tx);
+      const r = await outcome(g.dom0.transactionEnd(tx));
+      if (r === 'OK') break;
+      if (r !== 'EAGAIN') throw new Error(`dom0 commit: ${r}`);
+      retries++;
+    }
+    lat.push(performance.now() - start);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(loops);
+  return { lat, retries, seconds, guestCommits };
 }

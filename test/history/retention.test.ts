@@ -11,7 +11,8 @@ import { Store } from '../../src/store/store.js';
 import * as ops from '../../src/store/ops.js';
 
 const dom0 = { domid: 0, privileged: true, target: -1, home: '/local/domain/0' };
-const live = { isLive: () => true };
+/** Every domain live, nothing counted: what a privileged caller's operations need. */
+const live: ops.DomainCheck = { isLive: () => true, counting: false, limit: () => 0, owned: () => 0, account: () => {} };
 
 /** A store on a fake clock, and a function writing one value per call. */
 function fixture(retention: string) {
