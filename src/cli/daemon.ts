@@ -5,7 +5,8 @@ import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
 import { Mirror } from '../server/mirror.js';
 import { importCommit } from '../git/import/importer.js';
-import { resolveRef } from '../git/repo/refs.js';
+import { listRefs, resolveRef } from '../git/repo/refs.js';
+import { TreeMemo } from '../git/import/readNodeTree.js';
 import type { Commit } from '../history/commit.js';
 import { DEFAULT_RETENTION } from '../history/retention.js';
 import { UnixServer, writePidFile } from '../server/unix.js';
@@ -58,8 +59,9 @@ export function daemonCommand(program: Command): void {
       const socketPath = join(runDir, 'socket');
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
       const accessLog = flags.accessLog === undefined ? null : new AccessLog(flags.accessLog);
-      const head = await startingPoint(flags);
-      const daemon = new Daemon({ features: flags.features, accessLog, retention: flags.history, head });
+      const start = await startingPoint(flags);
+      const daemon = new Daemon({ features: flags.features, accessLog, retention: flags.history, head: start.head });
+      daemon.store.history.adopt(start.tiers, start.tags);
       const mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag));
       for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
       const guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
@@ -84,23 +86,35 @@ export function daemonCommand(program: Command): void {
     });
 }
 
-/** Where the store starts: the head of `--git-dir` when that repository has one (so a restart
- *  continues its history), the commit named by `--restore-from DIR[:REF]`, or an empty store. */
-async function startingPoint(flags: DaemonFlags): Promise<Commit | undefined> {
+/** Where the store starts: the head of `--git-dir` when that repository has one (a restart
+ *  continues its history, its tier chains and its tags), the commit named by
+ *  `--restore-from DIR[:REF]`, or an empty store. */
+interface Start {
+  head?: Commit;
+  tiers: Map<string, Commit>;
+  tags: Map<string, Commit>;
+}
+
+async function startingPoint(flags: DaemonFlags): Promise<Start> {
+  const none: Start = { tiers: new Map(), tags: new Map() };
   if (flags.restoreFrom !== undefined) {
     const m = /^(.*?)(?::([^:/][^:]*))?$/.exec(flags.restoreFrom)!;
     const head = (await importCommit({ gitDir: resolve(m[1]), rev: m[2] ?? 'HEAD' })).head;
     logger.info(`restored ${head.id ?? ''} from ${m[1]}`);
-    return head;
+    return { ...none, head };
   }
-  if (flags.gitDir === undefined) return undefined;
+  if (flags.gitDir === undefined) return none;
   const dir = resolve(flags.gitDir);
-  if (!existsSync(join(dir, 'HEAD')) || resolveRef(dir, 'HEAD') === null) return undefined;
-  const head = (await importCommit({ gitDir: dir })).head;
-  logger.info(`continuing ${dir} at ${head.id ?? ''}`);
-  return head;
+  if (!existsSync(join(dir, 'HEAD')) || resolveRef(dir, 'HEAD') === null) return none;
+  const memo = new TreeMemo();
+  const load = async (rev: string) => (await importCommit({ gitDir: dir, rev, memo })).head;
+  const head = await load('HEAD');
+  const start: Start = { head, tiers: new Map(), tags: new Map() };
+  for (const ref of listRefs(dir, 'refs/heads/history/').keys()) start.tiers.set(ref.slice('refs/heads/'.length), await load(ref));
+  for (const ref of listRefs(dir, 'refs/tags/').keys()) start.tags.set(ref.slice('refs/tags/'.length), await load(ref));
+  logger.info(`continuing ${dir} at ${head.id ?? ''} (${start.tiers.size} tiers, ${start.tags.size} tags)`);
+  return start;
 }
-
 /** Options from a JSON config file, under those given on the command line. */
 function withConfig(flags: DaemonFlags, cmd: Command, file: string): DaemonFlags {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

@@ -75,6 +75,16 @@ export class History {
     return c;
   }
 
+  /** Continues the tier chains and tags of an exported history (a restart with --git-dir):
+   *  `tiers` by branch name (`history/1h`), tags by name. */
+  adopt(tiers: ReadonlyMap<string, Commit>, tags: ReadonlyMap<string, Commit>): void {
+    for (const t of this.coarse) {
+      const head = tiers.get(`history/${t.tier.name}`);
+      if (head !== undefined && t.chain.length === 0) t.chain.push(head);
+    }
+    for (const [name, c] of tags) this.tags.set(name, c);
+  }
+
   /** The retained commits of main and of every tier, newest first per chain. */
   retainedCommits(): Commit[] {
     const out = [...this.window].reverse();

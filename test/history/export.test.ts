@@ -151,4 +151,44 @@ onlyXsgit('git export', () => {
       await r.stop();
     }
   });
+
+  it('a restart in the middle continues the tier chains and keeps the tags', async () => {
+    const dir = freshDir();
+    const args = ['--git-dir', dir, '--mirror-lag', '100', '--history', 'all:50,1s:20'];
+    const d = await startDaemon({ args });
+    const c = await Client.connect({ path: d.socket });
+    let tierBefore: string;
+    try {
+      await c.write('/t/pinned', 'kept');
+      await c.control('history', 'tag', 'keep-me');
+      for (let i = 0; i < 25; i++) {
+        await c.write('/t/v', String(i));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await mirrored(dir, await headId(c));
+      tierBefore = (await git(dir, 'rev-parse', 'history/1s')).trim();
+    } finally {
+      await c.close();
+      await d.stop();
+    }
+    const d2 = await startDaemon({ args });
+    const c2 = await Client.connect({ path: d2.socket });
+    try {
+      expect(await c2.control('history', 'cat', 'keep-me', '/t/pinned')).toBe('kept');
+      for (let i = 0; i < 25; i++) {
+        await c2.write('/t/v', `again${i}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await mirrored(dir, await headId(c2));
+    } finally {
+      await c2.close();
+      await d2.stop();
+    }
+    const tierAfter = (await git(dir, 'rev-parse', 'history/1s')).trim();
+    expect(tierAfter).not.toBe(tierBefore);
+    // The new rows continue the old chain: the row seen before the restart is an ancestor.
+    await git(dir, 'merge-base', '--is-ancestor', tierBefore, tierAfter);
+    expect((await git(dir, 'cat-file', '-p', 'keep-me:t/pinned/.value'))).toBe('kept');
+    await git(dir, 'fsck', '--strict');
+  });
 });

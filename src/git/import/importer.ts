@@ -22,6 +22,9 @@ export interface ImportOptions extends ReadTreeOptions {
   readonly rev?: string;
   /** How many commits to import along first parents (default 1: just the one named). */
   readonly depth?: number;
+  /** Shared between imports of several commits of one repository: equal subtrees are read
+   *  once and become the same Node objects. */
+  readonly memo?: TreeMemo;
 }
 
 export interface ImportedCommit {
@@ -77,7 +80,7 @@ export async function importCommit(opts: ImportOptions): Promise<ImportResult> {
   try {
     const { id, ref } = resolveRevision(opts.gitDir, repo, opts.rev ?? 'HEAD');
     const depth = Math.max(1, opts.depth ?? 1);
-    const memo = new TreeMemo();
+    const memo = opts.memo ?? new TreeMemo();
     const chain: { id: string; fields: CommitFields; root: Node; canonical: boolean }[] = [];
     let cur: string | undefined = id;
     while (cur !== undefined && chain.length < depth) {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, unlinkSync, type Dirent } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidRefError } from '../errors.js';
@@ -143,4 +143,28 @@ export async function deleteRef(gitDir: string, name: string): Promise<void> {
     }
     dir = dirname(dir);
   }
+}
+
+/** The refs under a prefix (`refs/heads/history/`), loose and packed, as full name → id. */
+export function listRefs(gitDir: string, prefix: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, id] of readPackedRefs(gitDir)) if (name.startsWith(prefix)) out.set(name, id);
+  const walk = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(gitDir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const name = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(name);
+      else {
+        const id = resolveRef(gitDir, name);
+        if (id !== null) out.set(name, id);
+      }
+    }
+  };
+  walk(prefix.replace(/\/$/, ''));
+  return out;
 }
