@@ -24,6 +24,7 @@ interface DaemonFlags {
   history: string;
   guestSockets?: boolean;
   gitDir?: string;
+  gitRetention?: boolean;
   mirrorLag: string;
   restoreFrom?: string;
   quota: { name: QuotaName; value: number }[];
@@ -47,6 +48,7 @@ export function daemonCommand(program: Command): void {
     .option('--no-features', 'answer GET_FEATURE/SET_FEATURE with ENOSYS, exactly as the 4.17 C daemon')
     .option('--history <spec>', 'history retention tiers: all:N then <width>:<rows>, e.g. all:1024,1m:120,1h:168; off: no history', DEFAULT_RETENTION)
     .option('--git-dir <dir>', 'mirror the history into this git repository (restarting continues it)')
+    .option('--git-retention', 'the mirror follows the history retention (shallow boundaries, git gc) instead of keeping the full archive')
     .option('--mirror-lag <ms>', 'bound on how long a commit waits to reach the mirror', '1000')
     .option('--restore-from <dir[:ref]>', 'start from the tree of an exported commit (default ref: HEAD)')
     .option('--guest-sockets', 'serve each introduced domain N on RUN_DIR/domains/N/socket, as that (unprivileged) domain')
@@ -62,7 +64,7 @@ export function daemonCommand(program: Command): void {
       const start = await startingPoint(flags);
       const daemon = new Daemon({ features: flags.features, accessLog, retention: flags.history, head: start.head });
       daemon.store.history.adopt(start.tiers, start.tags);
-      const mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag));
+      const mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
       for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
       const guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
       daemon.backend = guests;

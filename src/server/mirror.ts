@@ -1,7 +1,15 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { GitExporter, type ExportResult } from '../git/export/exporter.js';
+import { gitAvailable, runGit } from '../git/repo/gitBinary.js';
+import { writeAtomic } from '../git/repo/refs.js';
+import { retainedWithBranches } from '../history/revs.js';
 import type { Commit } from '../history/commit.js';
 import { logger } from '../util/log.js';
 import type { Daemon } from './daemon.js';
+
+/** `--git-retention`: batches between two `git gc` runs. */
+const GC_EVERY = 60;
 
 /**
  * The live mirror (`xsgit daemon --git-dir DIR`): within `lag` ms, the commits made since the
@@ -23,8 +31,10 @@ export class Mirror {
 
   constructor(
     private readonly daemon: Daemon,
-    gitDir: string,
+    private readonly gitDir: string,
     private readonly lag = 1000,
+    /** `--git-retention`: the repository follows the in-memory retention (see trim()). */
+    private readonly retention = false,
   ) {
     this.exporter = new GitExporter({ gitDir, indexer: 'xsgit' });
     daemon.pruner.byMirror = true;
@@ -72,6 +82,7 @@ export class Mirror {
       this.lastLag = Date.now() - since;
       // Everything up to `head` is in the repository, ids included: retention may cut now.
       this.daemon.pruner.run();
+      if (this.retention) await this.trim();
       return r;
     } catch (err) {
       logger.error(`git mirror: ${(err as Error).message}`);
@@ -79,12 +90,42 @@ export class Mirror {
     }
   }
 
+  /**
+   * With `--git-retention` the repository keeps what memory keeps: the commits whose parents
+   * retention cut are its shallow boundaries (`$GIT_DIR/shallow`, as in a shallow clone, so
+   * git log, fsck and bisect stop there), and every GC_EVERY batches `git gc --prune=now`
+   * drops what no ref reaches within them. Without git on the machine, only the boundaries
+   * are written.
+   */
+  private async trim(): Promise<void> {
+    const h = this.daemon.store.history;
+    const ids = new Set<string>();
+    for (const c of retainedWithBranches(h)) if (c.cutParentIds !== null && c.id !== undefined) ids.add(c.id);
+    const text = ids.size === 0 ? '' : `${[...ids].sort().join('\n')}\n`;
+    if (text !== this.shallow) {
+      if (text === '') rmSync(join(this.gitDir, 'shallow'), { force: true });
+      else await writeAtomic(join(this.gitDir, 'shallow'), text);
+      this.shallow = text;
+    }
+    if (++this.sinceGc >= GC_EVERY && gitAvailable()) {
+      this.sinceGc = 0;
+      await runGit('git', this.gitDir, ['gc', '--quiet', '--prune=now']);
+    }
+  }
+
+  private shallow = '';
+  private sinceGc = 0;
+
   /** Stops the timer and writes what is left: a batch under way may predate the last commits. */
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     await this.running;
     await this.sync();
+    if (this.retention && gitAvailable()) {
+      this.sinceGc = GC_EVERY;
+      await this.trim();
+    }
   }
 }
 

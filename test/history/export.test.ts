@@ -191,4 +191,26 @@ onlyXsgit('git export', () => {
     expect((await git(dir, 'cat-file', '-p', 'keep-me:t/pinned/.value'))).toBe('kept');
     await git(dir, 'fsck', '--strict');
   });
+
+  it('--git-retention: the repository keeps what memory keeps, and git still accepts it', async () => {
+    const dir = freshDir();
+    const d = await startDaemon({ args: ['--git-dir', dir, '--git-retention', '--mirror-lag', '50', '--history', 'all:20'] });
+    const c = await Client.connect({ path: d.socket });
+    try {
+      for (let i = 0; i < 150; i++) await c.write(`/gr/k${i % 5}`, String(i));
+      await mirrored(dir, await headId(c));
+    } finally {
+      await c.close();
+      await d.stop();
+    }
+    const count = Number((await git(dir, 'rev-list', '--count', 'main')).trim());
+    expect(count).toBeGreaterThanOrEqual(20);
+    expect(count).toBeLessThanOrEqual(20 + 16 + 1);
+    await git(dir, 'fsck', '--strict');
+    expect(await git(dir, 'cat-file', '-p', 'main:gr/k4/.value')).toBe('149');
+    // What retention dropped is gone from disk too: far fewer objects than 150 commits need.
+    const objects = (await git(dir, 'count-objects', '-v')).split('\n').map((l) => l.split(': '));
+    const inPack = Number(objects.find(([k]) => k === 'in-pack')?.[1] ?? '0') + Number(objects.find(([k]) => k === 'count')?.[1] ?? '0');
+    expect(inPack).toBeLessThan(150 * 4);
+  });
 });
