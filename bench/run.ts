@@ -8,6 +8,8 @@
  *   --only NAME[,..]   run only these workloads (see --list)
  *   --daemons LIST     xsgit,c,ocaml by default; the first is compared with the others
  *   --render FILE      print the table of a saved results file and regenerate the README from it
+ *   --merge-into FILE  also merge this run's workloads into a saved results file (replacing the
+ *                      workloads of the same name) and regenerate the README from that file
  *
  * See docs/benchmarks.md.
  */
@@ -108,6 +110,7 @@ interface Opts {
   out?: string;
   readme: boolean;
   render?: string;
+  mergeInto?: string;
   keep?: boolean;
   list?: boolean;
   shared?: string;
@@ -134,6 +137,7 @@ async function main(): Promise<number> {
     .option('--out <file>', 'results file (default bench/results/<date>[-quick|-only-…].json; smoke: a temp file)')
     .option('--no-readme', 'do not regenerate the README block')
     .option('--render <file>', 'print the table of a saved results file and regenerate the README from it; no run')
+    .option('--merge-into <file>', 'merge this run\'s workloads into a saved results file (same name = replaced) and regenerate the README from it')
     .option('--keep', 'keep the daemons\' run directories (logs, history) after the run')
     .option('--list', 'list the workloads and exit')
     .addOption(new Option('--shared <dir>', 'the shared folder holding peers/ (default ../shared)').env('XSGIT_SHARED'))
@@ -332,9 +336,34 @@ async function main(): Promise<number> {
     console.log('smoke: ok');
     return 0;
   }
-  if (o.readme && !o.only && !o.out && !failed && daemons.length) log(updateReadme(ROOT, res, path.relative(ROOT, out)));
+  if (o.mergeInto && results.length) {
+    const merged = mergeResults(JSON.parse(readFileSync(o.mergeInto, 'utf8')) as ResultsFile, res, path.relative(ROOT, out));
+    writeFileSync(o.mergeInto, `${JSON.stringify(merged, null, 1)}\n`);
+    log(`merged ${results.map((w) => w.name).join(', ')} into ${o.mergeInto}`);
+    if (o.readme) log(updateReadme(ROOT, merged, path.relative(ROOT, path.resolve(o.mergeInto))));
+  } else if (o.readme && !o.only && !o.out && !failed && daemons.length) log(updateReadme(ROOT, res, path.relative(ROOT, out)));
   else if (o.readme) log(`README block not regenerated (${failed ? 'the harness failed' : 'only full or --quick runs of every workload saved to the default file do that'}; --render FILE does it from a saved file)`);
   return failed || daemonDied ? 1 : 0;
+}
+
+/**
+ * `base` with the workloads of `run` in place of those of the same name (new ones in registry
+ * order), a note saying where they came from, and the targets recomputed.
+ */
+function mergeResults(base: ResultsFile, run: ResultsFile, runFile: string): ResultsFile {
+  const names = new Set(run.workloads.map((w) => w.name));
+  const order = (n: string) => {
+    const i = WORKLOADS.findIndex((w) => w.name === n);
+    return i < 0 ? WORKLOADS.length : i;
+  };
+  const workloads = [...base.workloads.filter((w) => !names.has(w.name)), ...run.workloads].sort((a, b) => order(a.name) - order(b.name));
+  const daemons = [...base.daemons];
+  for (const d of run.daemons) if (!daemons.some((x) => x.name === d.name)) daemons.push(d);
+  const note = `${[...names].join(', ')}: measured separately on ${run.started_at.slice(0, 16).replace('T', ' ')} UTC with \`${run.command}\` (${run.mode} sizes; daemons ${run.daemons.map((d) => d.version).join('; ')}; raw file ${runFile}) and merged into this file`;
+  const notes = [...base.notes.filter((n) => ![...names].some((w) => n.startsWith(`${w}:`) || n.startsWith(`${[...names].join(', ')}:`))), note, ...run.notes];
+  const merged: ResultsFile = { ...base, daemons, workloads, notes, targets: [] };
+  merged.targets = computeTargets(merged);
+  return merged;
 }
 
 /** The last lines of a log file, joined with " | " (for notes), or ''. */

@@ -7,7 +7,8 @@ import type { Workload } from '../types.js';
 import { contention } from './contention.js';
 import { growth } from './growth.js';
 import { idle } from './idle.js';
-import { bootstorm, history } from './placeholders.js';
+import { bootstorm } from './bootstorm.js';
+import { history } from './history.js';
 import { throughput } from './throughput.js';
 import { watch } from './watch.js';
 
