@@ -191,7 +191,7 @@ async function main(): Promise<number> {
       const w = WORKLOADS.find((x) => x.name === n);
       if (!w) throw new Error(`unknown workload '${n}' (${WORKLOADS.map((x) => x.name).join(', ')})`);
       if (!w.implemented) {
-        log(`workload '${n}' is not implemented yet (see bench/workloads/placeholders.ts)`);
+        log(`workload '${n}' is not implemented yet`);
         return 2;
       }
     }
