@@ -98,13 +98,7 @@ export class ChildMap<V> {
     if (this.root === null) return new ChildMap<V>([key, val], 1, key.length + 1);
     const path: Inner[] = [];
     const idx: number[] = [];
-    let n: BNode = this.root;
-    while (!isLeaf(n)) {
-      const i = route(n.keys, key);
-      path.push(n);
-      idx.push(i);
-      n = n.kids[i];
-    }
+    const n = this.descend(this.root, key, path, idx);
     const at = search(n, key);
     let size = this.size;
     let bytes = this.bytes;
@@ -149,17 +143,24 @@ export class ChildMap<V> {
     return new ChildMap(root, size, bytes);
   }
 
-  delete(key: string): ChildMap<V> {
-    if (this.root === null) return this;
-    const path: Inner[] = [];
-    const idx: number[] = [];
-    let n: BNode = this.root;
+  /** The leaf where `key` belongs; `path` and `idx` get the inner nodes above it and the
+   *  child taken in each (what a copy-on-write update rebuilds). */
+  private descend(root: BNode, key: string, path: Inner[], idx: number[]): Leaf {
+    let n = root;
     while (!isLeaf(n)) {
       const i = route(n.keys, key);
       path.push(n);
       idx.push(i);
       n = n.kids[i];
     }
+    return n;
+  }
+
+  delete(key: string): ChildMap<V> {
+    if (this.root === null) return this;
+    const path: Inner[] = [];
+    const idx: number[] = [];
+    const n = this.descend(this.root, key, path, idx);
     const at = search(n, key);
     if (at < 0) return this;
     if (this.size === 1) return ChildMap.empty();
