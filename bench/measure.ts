@@ -6,7 +6,7 @@
 import type { Daemon } from './daemons.js';
 import { alive, cpuTicks, settle, ticksPerSecond } from './proc.js';
 import { median, round } from './stats.js';
-import type { Better, Ctx, Row } from './types.js';
+import type { Better, Ctx, RawRun, Row } from './types.js';
 import { runXsload } from './xsload.js';
 
 export type Result = Record<string, unknown>;
@@ -153,4 +153,9 @@ export class RowSet {
     }
     return out;
   }
+}
+
+/** What a workload's run collects: per-run samples (medians later), raw runs, notes. */
+export function collector(): { rows: RowSet; runs: RawRun[]; notes: string[] } {
+  return { rows: new RowSet(), runs: [], notes: [] };
 }

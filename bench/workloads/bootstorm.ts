@@ -31,10 +31,10 @@
  */
 import { Client, isXsError, type Transaction, type Watcher } from '../../src/client/index.js';
 import type { Daemon } from '../daemons.js';
-import { RowSet, guarded, live, rotated } from '../measure.js';
+import { collector, guarded, live, rotated } from '../measure.js';
 import { settle, sleep, statusKb } from '../proc.js';
 import { percentileSorted } from '../stats.js';
-import type { Ctx, RawRun, Workload, WorkloadResult } from '../types.js';
+import type { Ctx, Workload, WorkloadResult } from '../types.js';
 
 const VCPUS = 2;
 const WAIT_MS = 20_000;
@@ -487,8 +487,7 @@ export const bootstorm: Workload = {
   smoke: true,
   async run(ctx: Ctx): Promise<WorkloadResult> {
     const s = ctx.settings;
-    const rows = new RowSet();
-    const runs: RawRun[] = [];
+    const { rows, runs } = collector();
     const notes = new Set<string>();
     const noteList: string[] = [];
     const W = 'bootstorm';

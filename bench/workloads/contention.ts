@@ -5,8 +5,8 @@
  * after; must be 0). Driven by the TS wire driver (bench/drivers.ts).
  */
 import { contend } from '../drivers.js';
-import { RowSet, guarded, live, measured, num, rotated } from '../measure.js';
-import type { Ctx, RawRun, Workload, WorkloadResult } from '../types.js';
+import { collector, guarded, live, measured, num, rotated } from '../measure.js';
+import type { Ctx, Workload, WorkloadResult } from '../types.js';
 import { prepareSmallTree } from './throughput.js';
 
 export const contention: Workload = {
@@ -16,9 +16,7 @@ export const contention: Workload = {
   smoke: true,
   async run(ctx: Ctx): Promise<WorkloadResult> {
     const s = ctx.settings;
-    const rows = new RowSet();
-    const runs: RawRun[] = [];
-    const notes: string[] = [];
+    const { rows, runs, notes } = collector();
     for (const d of live(ctx.daemons)) await guarded(ctx, d, notes, 'prepare', () => prepareSmallTree(ctx, d));
     // Warm-up, not recorded.
     for (const d of live(ctx.daemons)) await guarded(ctx, d, notes, 'warm-up', () => contend(d.socket, Math.max(...s.contendClients), s.warmupSecs));

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import type { Daemon } from '../daemons.js';
 import { openIdle, type IdleSet } from '../drivers.js';
-import { RowSet, guarded, live, num, rotated } from '../measure.js';
+import { collector, guarded, live, num, rotated } from '../measure.js';
 import { fdCount, settle, sleep } from '../proc.js';
-import type { Ctx, RawRun, Workload, WorkloadResult } from '../types.js';
+import type { Ctx, Workload, WorkloadResult } from '../types.js';
 import { loadRun, prepareSmallTree } from './throughput.js';
 
 interface Held {
@@ -69,9 +69,7 @@ export const idle: Workload = {
   smoke: true,
   async run(ctx: Ctx): Promise<WorkloadResult> {
     const s = ctx.settings;
-    const rows = new RowSet();
-    const runs: RawRun[] = [];
-    const notes: string[] = [];
+    const { rows, runs, notes } = collector();
     const modes = s.idleModes;
     for (const d of live(ctx.daemons)) await guarded(ctx, d, notes, 'prepare', () => prepareSmallTree(ctx, d));
     // Idle connections cost the peers O(N) per loop, so opening thousands takes them seconds: open

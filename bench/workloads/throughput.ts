@@ -6,8 +6,8 @@
  */
 import type { Daemon } from '../daemons.js';
 import { tsLoad, tsPrepare, tsSeedWrite } from '../drivers.js';
-import { RowSet, guarded, live, measured, num, rotated, xsloadPlain, xsloadRun, type Result } from '../measure.js';
-import type { Ctx, RawRun, Workload, WorkloadResult } from '../types.js';
+import { collector, guarded, live, measured, num, rotated, xsloadPlain, xsloadRun, type Result } from '../measure.js';
+import type { Ctx, Workload, WorkloadResult } from '../types.js';
 
 const MODES = ['read', 'write', 'txn'] as const;
 type Mode = (typeof MODES)[number];
@@ -34,9 +34,7 @@ export const throughput: Workload = {
   smoke: true,
   async run(ctx: Ctx): Promise<WorkloadResult> {
     const s = ctx.settings;
-    const rows = new RowSet();
-    const runs: RawRun[] = [];
-    const notes: string[] = [];
+    const { rows, runs, notes } = collector();
     for (const d of live(ctx.daemons)) await guarded(ctx, d, notes, 'prepare', () => prepareSmallTree(ctx, d));
     // Warm-up (not recorded): creates every /bench/w/<c>/<k> so that measured writes are
     // overwrites, and lets a JIT settle.

@@ -7,9 +7,9 @@
  * per write. Driven by the TS wire driver.
  */
 import { WatchFanout } from '../drivers.js';
-import { RowSet, guarded, live, measured, num, rotated } from '../measure.js';
+import { collector, guarded, live, measured, num, rotated } from '../measure.js';
 import { settle } from '../proc.js';
-import type { Ctx, RawRun, Workload, WorkloadResult } from '../types.js';
+import type { Ctx, Workload, WorkloadResult } from '../types.js';
 import { fmtSize } from './growth.js';
 
 export const watch: Workload = {
@@ -19,9 +19,7 @@ export const watch: Workload = {
   smoke: true,
   async run(ctx: Ctx): Promise<WorkloadResult> {
     const s = ctx.settings;
-    const rows = new RowSet();
-    const runs: RawRun[] = [];
-    const notes: string[] = [];
+    const { rows, runs, notes } = collector();
     const W = 'watch';
     for (const n of s.watchCounts) {
       const variant = `${fmtSize(n)} watches`;
