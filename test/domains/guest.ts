@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Client, isXsError } from '../../src/client/index.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
@@ -183,4 +184,17 @@ export async function conflictFlood(g: GuestDaemon, domid: number, guests: numbe
   stop = true;
   await Promise.all(loops);
   return { lat, retries, seconds, guestCommits };
+}
+
+/** A connection that reads nothing until told to (its replies pile up in the kernel, then in
+ *  the daemon). */
+export function mute(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ path });
+    s.once('connect', () => {
+      s.pause();
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
 }

@@ -13,12 +13,11 @@
  *   with p99 latency under 1 s, retries included.
  */
 
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/index.js';
 import { HEADER_SIZE, Op } from '../../src/wire/constants.js';
 import { frame } from '../helpers/raw.js';
-import { conflictFlood, MiB, percentile, sleep, startGuestDaemon, type GuestDaemon } from './guest.js';
+import { conflictFlood, mute, MiB, percentile, sleep, startGuestDaemon, type GuestDaemon } from './guest.js';
 
 let g: GuestDaemon;
 
@@ -29,19 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await g?.stop();
 });
-
-/** A connection that reads nothing until told to (its replies pile up in the kernel, then
- *  in the daemon). */
-function mute(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ path });
-    s.once('connect', () => {
-      s.pause();
-      resolve(s);
-    });
-    s.once('error', reject);
-  });
-}
 
 /** dom0 read latencies (ms) of `n` sequential reads. */
 async function dom0Latencies(c: Client, n: number): Promise<number[]> {

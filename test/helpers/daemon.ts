@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { Client } from '../../src/client/index.js';
 
 export type DaemonKind = 'xsgit' | 'c' | 'ocaml';
@@ -293,4 +294,19 @@ async function startPeer(kind: 'c' | 'ocaml', options: StartOptions): Promise<Da
       return stopped;
     },
   };
+}
+
+/** One daemon and one client for a whole test file (started in beforeAll, stopped in
+ *  afterAll); read `daemon` and `c` inside the tests. */
+export function sharedClient(options: StartOptions = {}): { readonly daemon: DaemonHandle; readonly c: Client } {
+  const t = {} as { daemon: DaemonHandle; c: Client };
+  beforeAll(async () => {
+    t.daemon = await startDaemon(options);
+    t.c = await t.daemon.connect();
+  });
+  afterAll(async () => {
+    await t.c?.close();
+    await t.daemon?.stop();
+  });
+  return t;
 }

@@ -3,23 +3,11 @@
  * replies by rq_id, so these scripts start their ids far from zero.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from '../../src/client/index.js';
-import { AGAINST_C, startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { AGAINST_C, sharedClient } from '../helpers/daemon.js';
 import { PYTHON, runPython, spawnTool } from '../helpers/tools.js';
 
-let daemon: DaemonHandle;
-let c: Client;
-
-beforeAll(async () => {
-  daemon = await startDaemon();
-  c = await daemon.connect();
-});
-
-afterAll(async () => {
-  await c?.close();
-  await daemon?.stop();
-});
+const t = sharedClient();
 
 /** Common prelude: a watchdog, large request ids, JSON output of `result`. */
 const PRELUDE = `
@@ -43,7 +31,7 @@ def emit(obj):
 `;
 
 async function py<T>(body: string): Promise<T> {
-  const r = await runPython(daemon.env, PRELUDE + body, [], { timeoutMs: 20_000 });
+  const r = await runPython(t.daemon.env, PRELUDE + body, [], { timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`python exited ${r.code ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -98,8 +86,8 @@ with Client() as c:
       ],
     });
     // and our own client agrees
-    expect(await c.readString('/py/basic/b')).toBe(value);
-    expect(await c.exists('/py/basic/c')).toBe(false);
+    expect(await t.c.readString('/py/basic/b')).toBe(value);
+    expect(await t.c.exists('/py/basic/c')).toBe(false);
   });
 
   it('gets and sets permissions', async () => {
@@ -111,7 +99,7 @@ with Client() as c:
     emit([[s(p) for p in before], [s(p) for p in c.get_perms(b"/py/perms")]])
 `);
     expect(out).toEqual([['n0'], ['r0', 'w3', 'b4']]);
-    expect(await c.getPerms('/py/perms')).toEqual(['r0', 'w3', 'b4']);
+    expect(await t.c.getPerms('/py/perms')).toEqual(['r0', 'w3', 'b4']);
   });
 
   it('commits a transaction; others see nothing before', async () => {
@@ -174,7 +162,7 @@ emit(res)
       ],
       final: 'b!',
     });
-    expect(await c.readString('/py/conflict/x')).toBe('b!');
+    expect(await t.c.readString('/py/conflict/x')).toBe('b!');
   });
 
   it('counts exactly with concurrent read-modify-write transactions and retries', async () => {
@@ -206,7 +194,7 @@ with Client() as c:
 `);
     expect(out.errors).toEqual([]);
     expect(out.value).toBe('100');
-    expect(await c.readString('/py/counter')).toBe('100');
+    expect(await t.c.readString('/py/counter')).toBe('100');
   });
 
   it('two transactions creating different children of one parent both commit (issue 2; C 4.17 refuses the second)', async () => {
@@ -222,7 +210,7 @@ a.close(); b.close()
 `);
     // Divergence: C's per-node generation check sees the parent rewritten and gives EAGAIN.
     expect(out).toEqual(AGAINST_C ? [true, false] : [true, true]);
-    const children = await c.directory('/py/siblings');
+    const children = await t.c.directory('/py/siblings');
     expect([...children].sort()).toEqual(AGAINST_C ? ['one'] : ['one', 'two']);
   });
 
@@ -283,9 +271,9 @@ with Client() as c:
     second = next(events)
     emit({"dup": dup, "events": [[s(first[0]), s(first[1])], [s(second[0]), s(second[1])]]})
 `;
-    const p = spawnTool(daemon.env, PYTHON, ['-c', script], { timeoutMs: 20_000 });
+    const p = spawnTool(t.daemon.env, PYTHON, ['-c', script], { timeoutMs: 20_000 });
     expect(await p.nextLine(15_000)).toBe('ready');
-    await c.write('/py/cross/from-node', 'hi');
+    await t.c.write('/py/cross/from-node', 'hi');
     const r = await p.result;
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('\n') + 1)) as unknown;

@@ -2,23 +2,11 @@
  * Xen's own programs from xen-utils-4.17: the real xenstore-control and test-xenstore.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from '../../src/client/index.js';
-import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { sharedClient } from '../helpers/daemon.js';
 import { TEST_XENSTORE, runTool, xsControl } from '../helpers/tools.js';
 
-let daemon: DaemonHandle;
-let c: Client;
-
-beforeAll(async () => {
-  daemon = await startDaemon();
-  c = await daemon.connect();
-});
-
-afterAll(async () => {
-  await c?.close();
-  await daemon?.stop();
-});
+const t = sharedClient();
 
 function commandNames(help: string): string[] {
   return help
@@ -29,18 +17,18 @@ function commandNames(help: string): string[] {
 
 describe('xenstore-control', () => {
   it('help lists the commands, help and check among them', async () => {
-    const r = await xsControl(daemon.env, ['help']);
+    const r = await xsControl(t.daemon.env, ['help']);
     expect(r.code).toBe(0);
     const names = commandNames(r.stdout);
     expect(names).toContain('help');
     expect(names).toContain('check');
     // the text is what CONTROL help returns
-    expect(r.stdout.trimEnd()).toBe((await c.control('help')).trimEnd());
+    expect(r.stdout.trimEnd()).toBe((await t.c.control('help')).trimEnd());
   });
 
   it('an unknown command exits 3 and prints the help text', async () => {
-    const help = (await xsControl(daemon.env, ['help'])).stdout;
-    const r = await xsControl(daemon.env, ['no-such-command', 'arg']);
+    const help = (await xsControl(t.daemon.env, ['help'])).stdout;
+    const r = await xsControl(t.daemon.env, ['no-such-command', 'arg']);
     expect(r.code).toBe(3);
     // xenstore-control got EINVAL, asked for help and printed it, all on stderr
     const head = 'Command not supported. Valid commands are:\n';
@@ -50,10 +38,10 @@ describe('xenstore-control', () => {
   });
 
   it('check succeeds on a store with content', async () => {
-    await c.write('/xt/check/a/b', '1');
-    await c.setPerms('/xt/check/a', ['r0', 'w1']);
-    await c.rm('/xt/check/a/b');
-    const r = await xsControl(daemon.env, ['check']);
+    await t.c.write('/xt/check/a/b', '1');
+    await t.c.setPerms('/xt/check/a', ['r0', 'w1']);
+    await t.c.rm('/xt/check/a/b');
+    const r = await xsControl(t.daemon.env, ['check']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('OK\n');
   });
@@ -61,7 +49,7 @@ describe('xenstore-control', () => {
 
 describe("Xen's test-xenstore", () => {
   it('passes every test', async () => {
-    const list = await runTool(daemon.env, TEST_XENSTORE, ['-l']);
+    const list = await runTool(t.daemon.env, TEST_XENSTORE, ['-l']);
     expect(list.code).toBe(0);
     const tests = list.stdout
       .split('\n')
@@ -69,16 +57,16 @@ describe("Xen's test-xenstore", () => {
       .map((l) => l.split(':')[0]!.trim());
     expect(tests).toContain('ta err');
     expect(tests.length).toBeGreaterThanOrEqual(12);
-    const r = await runTool(daemon.env, TEST_XENSTORE, ['-i', '5'], { timeoutMs: 60_000 });
+    const r = await runTool(t.daemon.env, TEST_XENSTORE, ['-i', '5'], { timeoutMs: 60_000 });
     expect(r.stdout + r.stderr).not.toMatch(/failed/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const t of tests) expect(r.stdout).toMatch(new RegExp(`^${t.replace(/ /g, ' ')}\\s*: avg: \\d+ ns`, 'm'));
     // it cleans up after itself
-    expect(await c.directory('/local/domain/0/xenstore-test').catch(() => [])).toEqual([]);
+    expect(await t.c.directory('/local/domain/0/xenstore-test').catch(() => [])).toEqual([]);
   });
 
   it('passes its random mode', async () => {
-    const r = await runTool(daemon.env, TEST_XENSTORE, ['-r', '2'], { timeoutMs: 60_000 });
+    const r = await runTool(t.daemon.env, TEST_XENSTORE, ['-r', '2'], { timeoutMs: 60_000 });
     expect(r.stdout + r.stderr).not.toMatch(/failed/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });

@@ -9,13 +9,12 @@
  * ENOSPC.
  */
 
-import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/index.js';
 import { HEADER_SIZE, Op } from '../../src/wire/constants.js';
 import { directoryPartWalk, frame, strs } from '../helpers/raw.js';
-import { conflictFlood, MiB, outcome, ownedUnder, percentile, sleep, startGuestDaemon, type GuestDaemon } from '../domains/guest.js';
+import { conflictFlood, mute, MiB, outcome, ownedUnder, percentile, sleep, startGuestDaemon, type GuestDaemon } from '../domains/guest.js';
 
 let g: GuestDaemon;
 
@@ -40,18 +39,6 @@ async function fill(c: Client, base: string, count: number): Promise<string[]> {
     for (let j = 0; j < 25 && made < count; j++, made++) ps.push(outcome(c.write(`${base}${k}/${j}`, '')));
   }
   return Promise.all(ps);
-}
-
-/** A socket that reads nothing. */
-function mute(path: string): Promise<import('node:net').Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ path });
-    s.once('connect', () => {
-      s.pause();
-      resolve(s);
-    });
-    s.once('error', reject);
-  });
 }
 
 describe('XSA regressions through guest sockets', () => {
