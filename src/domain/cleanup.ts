@@ -1,4 +1,4 @@
-import type { Change } from '../history/commit.js';
+import type { Change } from '../store/change.js';
 import type { Caller } from '../store/caller.js';
 import type { Node } from '../store/node.js';
 import * as ops from '../store/ops.js';

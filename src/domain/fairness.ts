@@ -1,4 +1,4 @@
-import type { Change } from '../history/commit.js';
+import type { Change } from '../store/change.js';
 import { isAtOrBelow } from '../store/path.js';
 
 /**

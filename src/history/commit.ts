@@ -1,12 +1,5 @@
+import type { Change } from '../store/change.js';
 import type { Node } from '../store/node.js';
-
-/** What one request did to the store, kept on the commit that records it. */
-export interface Change {
-  readonly op: 'write' | 'mkdir' | 'rm' | 'set_perms';
-  readonly path: string;
-  /** The value written (write) or the new permission list (set_perms), as stored. */
-  readonly arg?: string;
-}
 
 /** The transaction a commit belongs to, for the message trailers and the branch name. */
 export interface TxTag {

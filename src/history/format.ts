@@ -1,5 +1,5 @@
-import { commitIdOf } from '../git/commitId.js';
-import { commitSummary } from '../git/commitMessage.js';
+import { commitIdOf } from './commitId.js';
+import { commitSummary } from './commitMessage.js';
 import type { Node } from '../store/node.js';
 import type { Commit } from './commit.js';
 import type { Difference } from './diff.js';

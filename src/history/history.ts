@@ -1,6 +1,7 @@
-import { commitIdOf } from '../git/commitId.js';
+import { commitIdOf } from './commitId.js';
 import type { Node } from '../store/node.js';
-import { type Change, Commit, type TxTag } from './commit.js';
+import type { Change } from '../store/change.js';
+import { Commit, type TxTag } from './commit.js';
 import { Bucketer, DEFAULT_RETENTION, parseRetention, type Tier } from './retention.js';
 
 interface CoarseTier {

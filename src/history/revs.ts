@@ -1,5 +1,5 @@
-import { commitIdOf } from '../git/commitId.js';
-import { treeIdOf } from '../git/nodeTree.js';
+import { commitIdOf } from './commitId.js';
+import { treeIdOf } from './nodeTree.js';
 import { lookup } from '../store/tree.js';
 import type { Commit } from './commit.js';
 import type { History } from './history.js';

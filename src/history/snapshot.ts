@@ -1,9 +1,9 @@
-import { permsBlob, treeIdOf } from '../git/nodeTree.js';
+import { permsBlob, treeIdOf } from './nodeTree.js';
 import { encodeCommit, type Signature } from '../git/objects/commit.js';
 import { PackBuilder, type FinishedPack } from '../git/pack/packWriter.js';
 import { writePackIndex } from '../git/pack/packIndexWriter.js';
 import { hashObject } from '../git/utils/hashObject.js';
-import { walkNewObjects } from '../git/walk.js';
+import { walkNewObjects } from '../mirror/walk.js';
 import { ChildMap } from '../store/childmap.js';
 import { Node } from '../store/node.js';
 import { canonicalize, childPath, isAtOrBelow } from '../store/path.js';

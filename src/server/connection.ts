@@ -3,7 +3,7 @@ import { OutBuffer } from '../wire/outbuf.js';
 import type { Caller } from '../store/caller.js';
 import type { Transaction } from '../txn/transaction.js';
 import type { Watch, Watcher } from '../watch/watch.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../transport/transport.js';
 
 /** The most input a connection holds while mayRead() says wait. */
 const HELD_MAX = 1 << 20;

@@ -1,6 +1,7 @@
 import { opName, type ErrorName } from '../wire/constants.js';
 import { logger } from '../util/log.js';
-import type { Change, Commit } from '../history/commit.js';
+import type { Change } from '../store/change.js';
+import type { Commit } from '../history/commit.js';
 import { DOM0, releaseFromTree } from '../domain/cleanup.js';
 import { Domains, type Domain } from '../domain/domains.js';
 import { RecentWrites } from '../domain/fairness.js';
@@ -9,7 +10,7 @@ import type { Node } from '../store/node.js';
 import { silent, type DomainCheck } from '../store/ops.js';
 import { isSpecial, parentOf } from '../store/path.js';
 import { accessFor, ownerOf, PERM_READ, withoutDomain } from '../store/perms.js';
-import { Store } from '../store/store.js';
+import { Store } from '../history/store.js';
 import { lookup } from '../store/tree.js';
 import { firstConflict } from '../txn/merge.js';
 import type { Transaction } from '../txn/transaction.js';
@@ -17,10 +18,8 @@ import { WatchIndex } from '../watch/watches.js';
 import type { AccessLog } from './accesslog.js';
 import { Connection, type RequestHandler } from './connection.js';
 import { dispatch } from './process.js';
-import './controls.js';
-import { Pruner } from './pruner.js';
-import type { DomainBackend, Transport } from './transport.js';
-import '../domain/control.js';
+import { Pruner } from '../history/pruner.js';
+import type { DomainBackend, Transport } from '../transport/transport.js';
 
 export interface DaemonOptions {
   /** Serve GET_FEATURE/SET_FEATURE (C ≥ 4.21) and GET_QUOTA/SET_QUOTA (C ≥ 4.22). Off:

@@ -1,6 +1,6 @@
 import { DOMID_FIRST_RESERVED, DOMID_SELF, FEATURE_ERROR, Op, PAYLOAD_MAX, type ErrorName } from '../wire/constants.js';
 import { atoiU32, firstNul, oneArg, strings } from '../wire/args.js';
-import type { Change } from '../history/commit.js';
+import type { Change } from '../store/change.js';
 import { Ledger } from '../domain/ledger.js';
 import { QUOTA_NAMES, quotaName, quotaValue } from '../domain/quota.js';
 import * as ops from '../store/ops.js';
@@ -10,7 +10,7 @@ import { LISTED, READ_PERMS, READ_VALUE, type View } from '../store/view.js';
 import { Transaction } from '../txn/transaction.js';
 import { Watch } from '../watch/watch.js';
 import type { Connection } from './connection.js';
-import { runControl } from './control.js';
+import { runControl } from '../control/index.js';
 import type { Daemon } from './daemon.js';
 
 /**

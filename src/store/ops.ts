@@ -1,5 +1,5 @@
 import type { ErrorName } from '../wire/constants.js';
-import type { Change } from '../history/commit.js';
+import type { Change } from './change.js';
 import type { Caller } from './caller.js';
 import type { Node } from './node.js';
 import { baseName, parentOf } from './path.js';

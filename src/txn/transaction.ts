@@ -1,8 +1,9 @@
 import type { ErrorName } from '../wire/constants.js';
-import type { Change, Commit, TxTag } from '../history/commit.js';
+import type { Change } from '../store/change.js';
+import type { Commit, TxTag } from '../history/commit.js';
 import type { Caller } from '../store/caller.js';
 import { apply, silent, type DomainCheck } from '../store/ops.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../history/store.js';
 import { HeadView } from '../store/tree.js';
 import type { WatchIndex } from '../watch/watches.js';
 import { conflicts } from './merge.js';

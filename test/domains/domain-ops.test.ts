@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Daemon } from '../../src/server/daemon.js';
-import type { Transport } from '../../src/server/transport.js';
+import type { Transport } from '../../src/transport/transport.js';
 import { Op } from '../../src/wire/constants.js';
 import { frame, strs } from '../helpers/raw.js';
 import { outcome, startGuestDaemon, type GuestDaemon } from './guest.js';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { commitIdOf, encodeCommitOf, signatureOf } from '../../src/git/commitId.js';
-import { BODY_MAX, commitMessage, commitSummary, commonPathPrefix, parseCommitMessage } from '../../src/git/commitMessage.js';
-import { externalCommit, externalParentIds, isExternal } from '../../src/git/external.js';
-import { treeIdOf } from '../../src/git/nodeTree.js';
+import { commitIdOf, encodeCommitOf, signatureOf } from '../../src/history/commitId.js';
+import { BODY_MAX, commitMessage, commitSummary, commonPathPrefix, parseCommitMessage } from '../../src/history/commitMessage.js';
+import { externalCommit, externalParentIds, isExternal } from '../../src/mirror/external.js';
+import { treeIdOf } from '../../src/history/nodeTree.js';
 import { parseCommit } from '../../src/git/objects/commit.js';
 import { hashObject } from '../../src/git/utils/hashObject.js';
-import { Commit, type Change } from '../../src/history/commit.js';
+import type { Change } from '../../src/store/change.js';
+import { Commit } from '../../src/history/commit.js';
 import { commit, leaf, writePath } from './helpers.js';
 import { isogit, oracle } from './oracle.js';
 

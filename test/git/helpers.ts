@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Commit, type Change, type TxTag } from '../../src/history/commit.js';
+import type { Change } from '../../src/store/change.js';
+import { Commit, type TxTag } from '../../src/history/commit.js';
 import { ChildMap } from '../../src/store/childmap.js';
 import { Node } from '../../src/store/node.js';
 

@@ -1,4 +1,5 @@
-import { Commit, type Change } from '../../src/history/commit.js';
+import type { Change } from '../../src/store/change.js';
+import { Commit } from '../../src/history/commit.js';
 import type { Node } from '../../src/store/node.js';
 import { leaf, removePath, rng, writePath } from './helpers.js';
 

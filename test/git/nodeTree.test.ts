@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeNodeTree, permsBlob, treeIdOf } from '../../src/git/nodeTree.js';
+import { encodeNodeTree, permsBlob, treeIdOf } from '../../src/history/nodeTree.js';
 import { parseTree } from '../../src/git/objects/tree.js';
 import { hashObject } from '../../src/git/utils/hashObject.js';
 import { Node } from '../../src/store/node.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commitIdOf } from '../../src/git/commitId.js';
-import { GitExporter } from '../../src/git/export/exporter.js';
+import { commitIdOf } from '../../src/history/commitId.js';
+import { GitExporter } from '../../src/mirror/exporter.js';
 import { Commit } from '../../src/history/commit.js';
 import type { Node } from '../../src/store/node.js';
 import { git, leaf, rng, tempDir, writePath } from './helpers.js';

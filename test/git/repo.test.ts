@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportRepo } from '../../src/git/export/exporter.js';
-import { importCommit } from '../../src/git/import/importer.js';
+import { exportRepo } from '../../src/mirror/exporter.js';
+import { importCommit } from '../../src/mirror/importer.js';
 import { applyDelta } from '../../src/git/pack/delta.js';
 import { packEntryHeader } from '../../src/git/pack/packWriter.js';
 import { RepoObjects } from '../../src/git/repo/objectStore.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { commitIdOf } from '../../src/git/commitId.js';
+import { commitIdOf } from '../../src/history/commitId.js';
 import { MissingObjectError } from '../../src/git/errors.js';
-import { externalCommit } from '../../src/git/external.js';
-import { treeIdOf } from '../../src/git/nodeTree.js';
+import { externalCommit } from '../../src/mirror/external.js';
+import { treeIdOf } from '../../src/history/nodeTree.js';
 import { hashObject } from '../../src/git/utils/hashObject.js';
-import { walkNewObjects, type WalkedObject } from '../../src/git/walk.js';
+import { walkNewObjects, type WalkedObject } from '../../src/mirror/walk.js';
 import type { Commit } from '../../src/history/commit.js';
 import { commit, leaf, writePath } from './helpers.js';
 

@@ -1,13 +1,14 @@
 /** The RRD tier algorithm with a fake clock, and the pruner's promises: bounded history,
  *  stable ids, pins kept. */
 import { describe, expect, it } from 'vitest';
-import { commitIdOf, encodeCommitOf } from '../../src/git/commitId.js';
+import { commitIdOf, encodeCommitOf } from '../../src/history/commitId.js';
 import { hashObject } from '../../src/git/utils/hashObject.js';
-import type { Change, Commit } from '../../src/history/commit.js';
+import type { Change } from '../../src/store/change.js';
+import type { Commit } from '../../src/history/commit.js';
 import { History } from '../../src/history/history.js';
 import { Bucketer, DEFAULT_RETENTION, parseRetention, retentionBound } from '../../src/history/retention.js';
 import { lookup } from '../../src/store/tree.js';
-import { Store } from '../../src/store/store.js';
+import { Store } from '../../src/history/store.js';
 import * as ops from '../../src/store/ops.js';
 
 const dom0 = { domid: 0, privileged: true, target: -1, home: '/local/domain/0' };

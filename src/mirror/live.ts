@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GitExporter, type ExportResult } from '../git/export/exporter.js';
+import { GitExporter, type ExportResult } from './exporter.js';
 import { gitAvailable, runGit } from '../git/repo/gitBinary.js';
 import { writeAtomic } from '../git/repo/refs.js';
 import { retainedWithBranches } from '../history/revs.js';
 import type { Commit } from '../history/commit.js';
 import { logger } from '../util/log.js';
-import type { Daemon } from './daemon.js';
+import type { Daemon } from '../server/daemon.js';
 
 /** `--git-retention`: batches between two `git gc` runs. */
 const GC_EVERY = 60;

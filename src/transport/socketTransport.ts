@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Connection } from './connection.js';
+import type { Connection } from '../server/connection.js';
 import type { Transport } from './transport.js';
 
 /**

@@ -1,9 +1,9 @@
-import { ChildMap } from '../../store/childmap.js';
-import { Node } from '../../store/node.js';
-import { InvalidObjectError } from '../errors.js';
-import { PERMS_FILE, VALUE_FILE, isStorableName, permsFromText, permsToText } from '../layout.js';
-import { BLOB_MODE, TREE_MODE, isSortedTree, isTreeMode, parseTree, type TreeEntry } from '../objects/tree.js';
-import type { GitObject } from '../objects/types.js';
+import { ChildMap } from '../store/childmap.js';
+import { Node } from '../store/node.js';
+import { InvalidObjectError } from '../git/errors.js';
+import { PERMS_FILE, VALUE_FILE, isStorableName, permsFromText, permsToText } from '../history/layout.js';
+import { BLOB_MODE, TREE_MODE, isSortedTree, isTreeMode, parseTree, type TreeEntry } from '../git/objects/tree.js';
+import type { GitObject } from '../git/objects/types.js';
 
 /**
  * Reads a git tree in the xsgit layout (layout.ts) back into a Node tree. Iterative (explicit

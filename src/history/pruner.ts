@@ -1,4 +1,4 @@
-import type { History } from '../history/history.js';
+import type { History } from './history.js';
 import { logger } from '../util/log.js';
 
 /**

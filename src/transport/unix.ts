@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, rmSync, unlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Daemon } from './daemon.js';
+import type { Daemon } from '../server/daemon.js';
 import { SocketTransport } from './socketTransport.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ErrorName } from '../wire/constants.js';
 import { checkStore } from '../store/check.js';
-import type { Daemon } from './daemon.js';
+import type { Daemon } from '../server/daemon.js';
 
 /** A CONTROL command: its synopsis for `help`, and what it does with its arguments. */
 interface Command {

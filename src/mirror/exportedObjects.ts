@@ -1,6 +1,6 @@
-import type { Commit } from '../../history/commit.js';
-import type { Node } from '../../store/node.js';
-import type { KnownObjects, WalkedObject } from '../walk.js';
+import type { Commit } from '../history/commit.js';
+import type { Node } from '../store/node.js';
+import type { KnownObjects, WalkedObject } from './walk.js';
 
 /**
  * What an exporter knows its repository holds, for the walker to prune on:

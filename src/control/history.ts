@@ -1,14 +1,15 @@
-import { commitIdOf } from '../git/commitId.js';
-import { commitMessage } from '../git/commitMessage.js';
-import type { Change, Commit } from '../history/commit.js';
+import { commitIdOf } from '../history/commitId.js';
+import { commitMessage } from '../history/commitMessage.js';
+import type { Change } from '../store/change.js';
+import type { Commit } from '../history/commit.js';
 import { diffTrees } from '../history/diff.js';
 import { commitJson, commitLine, diffJson, diffLines, escapeValue, permsText } from '../history/format.js';
 import { firstParents, parseTime, resolveRev, retainedWithBranches, touches } from '../history/revs.js';
 import { canonicalize } from '../store/path.js';
 import { lookup } from '../store/tree.js';
 import type { ErrorName } from '../wire/constants.js';
-import { registerControl } from './control.js';
-import type { Daemon } from './daemon.js';
+import { registerControl } from './index.js';
+import type { Daemon } from '../server/daemon.js';
 
 /**
  * CONTROL `history …`: the history queries, reachable with the real xenstore-control

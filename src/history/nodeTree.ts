@@ -1,7 +1,7 @@
 import type { Node } from '../store/node.js';
-import { EMPTY_BLOB_ID } from './objects/blob.js';
-import { compareTreeEntries, dirPairOutOfOrder } from './utils/compareTreeEntries.js';
-import { hashLatin1Blob, sha1Hex } from './utils/hashObject.js';
+import { EMPTY_BLOB_ID } from '../git/objects/blob.js';
+import { compareTreeEntries, dirPairOutOfOrder } from '../git/utils/compareTreeEntries.js';
+import { hashLatin1Blob, sha1Hex } from '../git/utils/hashObject.js';
 import { PERMS_FILE, VALUE_FILE, permsToText } from './layout.js';
 
 /**

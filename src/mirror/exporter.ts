@@ -1,14 +1,14 @@
-import type { Commit } from '../../history/commit.js';
-import { commitIdOf } from '../commitId.js';
-import { InvalidRefError } from '../errors.js';
-import { PackBuilder, type PackCompression } from '../pack/packWriter.js';
-import { chooseIndexer, storePack, type Indexer } from '../pack/storePack.js';
-import { runGit } from '../repo/gitBinary.js';
-import { initBareRepo } from '../repo/init.js';
-import { RepoObjects } from '../repo/objectStore.js';
-import { deleteRef, isValidRefName, symbolicTarget, writeRef } from '../repo/refs.js';
-import { addShallow } from '../repo/shallow.js';
-import { walkNewObjects } from '../walk.js';
+import type { Commit } from '../history/commit.js';
+import { commitIdOf } from '../history/commitId.js';
+import { InvalidRefError } from '../git/errors.js';
+import { PackBuilder, type PackCompression } from '../git/pack/packWriter.js';
+import { chooseIndexer, storePack, type Indexer } from '../git/pack/storePack.js';
+import { runGit } from '../git/repo/gitBinary.js';
+import { initBareRepo } from '../git/repo/init.js';
+import { RepoObjects } from '../git/repo/objectStore.js';
+import { deleteRef, isValidRefName, symbolicTarget, writeRef } from '../git/repo/refs.js';
+import { addShallow } from '../git/repo/shallow.js';
+import { walkNewObjects } from './walk.js';
 import { ExportedObjects } from './exportedObjects.js';
 
 /**

@@ -1,8 +1,8 @@
-import type { Commit } from '../history/commit.js';
+import type { Commit } from './commit.js';
 import { commitMessage } from './commitMessage.js';
-import { encodeCommit, type Signature } from './objects/commit.js';
+import { encodeCommit, type Signature } from '../git/objects/commit.js';
 import { treeIdOf } from './nodeTree.js';
-import { hashObject } from './utils/hashObject.js';
+import { hashObject } from '../git/utils/hashObject.js';
 
 /**
  * Git commits of the in-memory history: author and committer are the domain that made the
@@ -41,6 +41,9 @@ export function commitIdOf(commit: Commit): string {
     }
     const before = stack.length;
     for (const p of c.parents) if (p.id === undefined) stack.push(p);
+    // A tier commit's message names its origin's id.
+    const origin = c.tierNote?.origin;
+    if (origin !== undefined && typeof origin !== 'string' && origin.id === undefined) stack.push(origin);
     if (stack.length > before) continue;
     c.id = hashObject('commit', encodeCommitOf(c));
     stack.pop();

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { logger } from '../util/log.js';
-import type { Daemon } from './daemon.js';
+import type { Daemon } from '../server/daemon.js';
 import { SocketTransport } from './socketTransport.js';
 import type { DomainBackend } from './transport.js';
 

@@ -1,7 +1,8 @@
-import type { Change, Commit, TxTag } from '../history/commit.js';
-import { History } from '../history/history.js';
-import { Node, NO_CHILDREN } from './node.js';
-import { Generation, HeadView } from './tree.js';
+import type { Change } from '../store/change.js';
+import type { Commit, TxTag } from './commit.js';
+import { History } from './history.js';
+import { Node, NO_CHILDREN } from '../store/node.js';
+import { Generation, HeadView } from '../store/tree.js';
 
 /** The initial tree of the C daemon: `/`, `/tool` and `/tool/xenstored`, each `n0`. */
 function initialRoot(gen: Generation): Node {

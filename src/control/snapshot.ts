@@ -1,15 +1,15 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { commitIdOf } from '../git/commitId.js';
-import { commitSummary } from '../git/commitMessage.js';
+import { commitIdOf } from '../history/commitId.js';
+import { commitSummary } from '../history/commitMessage.js';
 import { initBareRepo } from '../git/repo/init.js';
 import type { Commit } from '../history/commit.js';
 import { parseTime } from '../history/revs.js';
 import { selectGuest, snapshotJson, snapshotPack, snapshotTar, type GuestSelection, type SnapshotSource } from '../history/snapshot.js';
 import { logger } from '../util/log.js';
 import { DOMID_FIRST_RESERVED, ERROR_NAMES, type ErrorName } from '../wire/constants.js';
-import type { Daemon } from './daemon.js';
-import { registerHistoryCommand, rev } from './historyControl.js';
+import type { Daemon } from '../server/daemon.js';
+import { registerHistoryCommand, rev } from './history.js';
 
 /**
  * CONTROL `history snapshot DOMID REV FORMAT PATH [--json]`: writes guest DOMID's subtrees as

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
-import { GitExporter, type ExportResult } from '../git/export/exporter.js';
+import { GitExporter, type ExportResult } from '../mirror/exporter.js';
 import type { Commit } from '../history/commit.js';
-import { registerHistoryCommand } from './historyControl.js';
+import { registerHistoryCommand } from './history.js';
 
 /**
  * One-off exports (`xsgit export --git-dir DIR`): CONTROL `history export DIR` starts a job

@@ -1,12 +1,12 @@
-import type { Commit } from '../../history/commit.js';
-import type { Node } from '../../store/node.js';
-import { parseCommitMessage } from '../commitMessage.js';
-import { InvalidObjectError, NotFoundError } from '../errors.js';
-import { externalCommit } from '../external.js';
-import { parseCommit, type CommitFields } from '../objects/commit.js';
-import { RepoObjects } from '../repo/objectStore.js';
-import { expandRef, resolveRef } from '../repo/refs.js';
-import { HEX_ID } from '../utils/hashObject.js';
+import type { Commit } from '../history/commit.js';
+import type { Node } from '../store/node.js';
+import { parseCommitMessage } from '../history/commitMessage.js';
+import { InvalidObjectError, NotFoundError } from '../git/errors.js';
+import { externalCommit } from './external.js';
+import { parseCommit, type CommitFields } from '../git/objects/commit.js';
+import { RepoObjects } from '../git/repo/objectStore.js';
+import { expandRef, resolveRef } from '../git/repo/refs.js';
+import { HEX_ID } from '../git/utils/hashObject.js';
 import { TreeMemo, readNodeTree, type ObjectSource, type ReadTreeOptions } from './readNodeTree.js';
 
 /**

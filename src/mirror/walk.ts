@@ -1,10 +1,10 @@
 import { Commit } from '../history/commit.js';
 import type { Node } from '../store/node.js';
-import { commitIdOf, encodeCommitOf } from './commitId.js';
-import { MissingObjectError } from './errors.js';
+import { commitIdOf, encodeCommitOf } from '../history/commitId.js';
+import { MissingObjectError } from '../git/errors.js';
 import { isExternal } from './external.js';
-import { encodeNodeTree, treeIdOf } from './nodeTree.js';
-import type { GitObject } from './objects/types.js';
+import { encodeNodeTree, treeIdOf } from '../history/nodeTree.js';
+import type { GitObject } from '../git/objects/types.js';
 
 /**
  * The object walker: from some commits, every object they reach that is not known yet.

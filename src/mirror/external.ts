@@ -1,4 +1,5 @@
-import { Commit, type Change, type TxTag } from '../history/commit.js';
+import type { Change } from '../store/change.js';
+import { Commit, type TxTag } from '../history/commit.js';
 import type { Node } from '../store/node.js';
 
 /**

@@ -1,5 +1,5 @@
-import { commitIdOf } from './commitId.js';
-import type { Change, Commit, TxTag } from '../history/commit.js';
+import type { Change } from '../store/change.js';
+import type { Commit, TxTag } from './commit.js';
 
 /**
  * Commit messages. The format (documented for git users; parseCommitMessage reads it back):
@@ -111,7 +111,7 @@ export function commitMessage(c: Commit): string {
   }
   if (c.tierNote !== null) {
     const o = c.tierNote.origin;
-    msg += `Xenstore-Bucket: ${new Date(c.tierNote.bucketStart).toISOString()}\nOriginal-Commit: ${typeof o === 'string' ? o : commitIdOf(o)}\n`;
+    msg += `Xenstore-Bucket: ${new Date(c.tierNote.bucketStart).toISOString()}\nOriginal-Commit: ${originId(o)}\n`;
   }
   msg += `Xenstore-Domid: ${c.domid}\n`;
   if (c.tx !== null) msg += `Xenstore-Tx: ${txName(c.tx)}\n`;
@@ -155,4 +155,12 @@ export function parseCommitMessage(message: string): ParsedMessage {
     if (m !== null) changes.push({ op: m[1] as Change['op'], path: unescapePath(m[2]) });
   }
   return { summary, changes, truncated, domid, tx };
+}
+
+/** The id a tier commit names as its origin: commitIdOf() computes it before the message is
+ *  encoded (the origin is one of the commit's dependencies there). */
+function originId(o: Commit | string): string {
+  if (typeof o === 'string') return o;
+  if (o.id === undefined) throw new Error('commitMessage: the origin commit has no id yet (compute the commit id first)');
+  return o.id;
 }

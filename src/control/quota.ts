@@ -1,6 +1,6 @@
-import { registerControl } from '../server/control.js';
+import { registerControl } from './index.js';
 import type { Daemon } from '../server/daemon.js';
-import { QUOTA_HELP, QUOTA_NAMES, quotaName, quotaValue, type QuotaName } from './quota.js';
+import { QUOTA_HELP, QUOTA_NAMES, quotaName, quotaValue, type QuotaName } from '../domain/quota.js';
 
 /**
  * CONTROL `quota` and `quota-soft` (reference §2.1, C control.c), as xenstore-control sends
