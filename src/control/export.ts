@@ -1,7 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { GitExporter, type ExportResult } from '../mirror/exporter.js';
-import type { Commit } from '../history/commit.js';
-import { registerHistoryCommand } from './history.js';
+import type { HistoryCommand } from './historyArgs.js';
 
 /**
  * One-off exports (`xsgit export --git-dir DIR`): CONTROL `history export DIR` starts a job
@@ -19,17 +18,18 @@ interface Job {
 const jobs = new Map<number, Job>();
 let lastJob = 0;
 
-registerHistoryCommand('export', {
+/** `history export DIR`: starts a job, answers its number. */
+export const exportRepo: HistoryCommand = {
+  name: 'export',
   usage: 'DIR',
-  run(d, a) {
+  run(ctx, a) {
     const dir = a.positional[0];
     if (dir === undefined || !isAbsolute(dir)) return { error: 'EINVAL' };
     const id = ++lastJob;
     const job: Job = { state: 'running', objects: 0, bytes: 0, result: null, error: null };
     jobs.set(id, job);
-    const h = d.store.history;
-    const refs: Record<string, Commit> = Object.fromEntries(h.tierHeads());
-    for (const [name, c] of h.tags) refs[`refs/tags/${name}`] = c;
+    const h = ctx.store.history;
+    const refs = Object.fromEntries(h.refs());
     const exporter = new GitExporter({
       gitDir: dir,
       indexer: 'xsgit',
@@ -51,11 +51,13 @@ registerHistoryCommand('export', {
     );
     return String(id);
   },
-});
+};
 
-registerHistoryCommand('job', {
+/** `history job N`: an export job's progress, then its result (then it is forgotten). */
+export const exportJob: HistoryCommand = {
+  name: 'job',
   usage: 'N',
-  run(_d, a) {
+  run(_ctx, a) {
     const job = jobs.get(Number(a.positional[0]));
     if (job === undefined) return { error: 'ENOENT' };
     if (job.state !== 'running') jobs.delete(Number(a.positional[0]));
@@ -65,4 +67,4 @@ registerHistoryCommand('job', {
     if (job.state === 'failed') return `failed: ${job.error}`;
     return job.state === 'running' ? `running: ${job.objects} objects` : `done: ${job.objects} objects (${r?.commits ?? 0} commits) in ${r?.ms ?? 0} ms`;
   },
-});
+};

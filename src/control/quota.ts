@@ -1,5 +1,4 @@
-import { registerControl } from './index.js';
-import type { Daemon } from '../server/daemon.js';
+import type { ControlCommand, ControlContext } from './context.js';
 import { QUOTA_HELP, QUOTA_NAMES, quotaName, quotaValue, type QuotaName } from '../domain/quota.js';
 
 /**
@@ -18,22 +17,23 @@ function line(name: string, value: number, rest: string): string {
   return `${name.padEnd(17)}: ${String(value).padStart(8)} ${rest}\n`;
 }
 
-function globalTable(d: Daemon, names: readonly QuotaName[]): string {
-  return names.map((n) => line(n, d.domains.quota.get(n), QUOTA_HELP[n])).join('');
+function globalTable(ctx: ControlContext, names: readonly QuotaName[]): string {
+  return names.map((n) => line(n, ctx.domains.quota.get(n), QUOTA_HELP[n])).join('');
 }
 
-registerControl('quota', {
+export const quota: ControlCommand = {
+  name: 'quota',
   args: '[set <name> <val>|<domid>|max [-r]]',
   help: 'show or set the quotas',
-  run: (d, args) => {
-    if (args.length === 0) return globalTable(d, QUOTA_NAMES.filter((n) => n !== 'soft-memory'));
+  run: (ctx, args) => {
+    if (args.length === 0) return globalTable(ctx, QUOTA_NAMES.filter((n) => n !== 'soft-memory'));
     if (args[0] === 'set') {
       if (args.length !== 3) return { error: 'EINVAL' };
       const name = quotaName(args[1]);
       const value = quotaValue(args[2]);
       if (name === null || value === null || value < 1) return { error: 'EINVAL' };
-      d.domains.quota.set(name, value);
-      d.quotasChanged();
+      ctx.domains.quota.set(name, value);
+      ctx.admission.quotasChanged();
       return 'OK';
     }
     if (args[0] === 'max') {
@@ -41,9 +41,9 @@ registerControl('quota', {
       for (const name of USED) {
         let most = 0;
         let who = -1;
-        for (const dom of d.domains.list()) {
+        for (const dom of ctx.domains.list()) {
           if (dom.domid === 0) continue;
-          const v = d.usageOf(dom)[name];
+          const v = ctx.admission.usageOf(dom)[name];
           if (v > most) {
             most = v;
             who = dom.domid;
@@ -54,9 +54,9 @@ registerControl('quota', {
       return out;
     }
     if (!/^[0-9]{1,5}$/.test(args[0]) || args.length !== 1) return { error: 'EINVAL' };
-    const dom = d.domains.get(Number(args[0]));
+    const dom = ctx.domains.get(Number(args[0]));
     if (dom === undefined) return { error: 'ENOENT' };
-    const used = d.usageOf(dom);
+    const used = ctx.admission.usageOf(dom);
     let out = '';
     for (const name of USED) out += line(name, used[name], `/ ${dom.quota.get(name)}`);
     let dropped = 0;
@@ -65,17 +65,18 @@ registerControl('quota', {
     out += line('events-dropped', dropped, '');
     return out;
   },
-});
+};
 
-registerControl('quota-soft', {
+export const quotaSoft: ControlCommand = {
+  name: 'quota-soft',
   args: '[set memory <val>]',
   help: 'show or set the soft memory quota',
-  run: (d, args) => {
-    if (args.length === 0) return line('memory', d.domains.quota.get('soft-memory'), QUOTA_HELP['soft-memory']);
+  run: (ctx, args) => {
+    if (args.length === 0) return line('memory', ctx.domains.quota.get('soft-memory'), QUOTA_HELP['soft-memory']);
     if (args.length !== 3 || args[0] !== 'set' || args[1] !== 'memory') return { error: 'EINVAL' };
     const value = quotaValue(args[2]);
     if (value === null || value < 1) return { error: 'EINVAL' };
-    d.domains.quota.set('soft-memory', value);
+    ctx.domains.quota.set('soft-memory', value);
     return 'OK';
   },
-});
+};

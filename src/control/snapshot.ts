@@ -8,8 +8,8 @@ import { parseTime } from '../history/revs.js';
 import { selectGuest, snapshotJson, snapshotPack, snapshotTar, type GuestSelection, type SnapshotSource } from '../history/snapshot.js';
 import { logger } from '../util/log.js';
 import { DOMID_FIRST_RESERVED, ERROR_NAMES, type ErrorName } from '../wire/constants.js';
-import type { Daemon } from '../server/daemon.js';
-import { registerHistoryCommand, rev } from './history.js';
+import type { ControlContext } from './context.js';
+import { revision, type HistoryCommand } from './historyArgs.js';
 
 /**
  * CONTROL `history snapshot DOMID REV FORMAT PATH [--json]`: writes guest DOMID's subtrees as
@@ -60,19 +60,21 @@ class SnapshotError extends Error {
 }
 
 /** The commit REV names, or for a bare time the last commit of main at or before it. */
-export function snapshotRev(d: Daemon, text: string): Commit | null {
-  const c = rev(d, text);
+export function snapshotRev(ctx: ControlContext, text: string): Commit | null {
+  const c = revision(ctx, text);
   if (c !== null || text.startsWith('@') || parseTime(text) === null) return c;
-  return rev(d, `@${text}`);
+  return revision(ctx, `@${text}`);
 }
 
 export function snapshotTag(domid: number, commitId: string): string {
   return `snapshot-${domid}-${commitId.slice(0, 12)}`;
 }
 
-registerHistoryCommand('snapshot', {
+/** `history snapshot DOMID REV FORMAT PATH` (above). */
+export const snapshot: HistoryCommand = {
+  name: 'snapshot',
   usage: 'DOMID REV json|tar|git PATH',
-  run(d, a) {
+  run(ctx, a) {
     if (a.positional.length !== 4) return { error: 'EINVAL' };
     const [domText, revText, format, pathArg] = a.positional;
     const domid = Number(domText);
@@ -80,7 +82,7 @@ registerHistoryCommand('snapshot', {
     // CONTROL arguments arrive as latin1; clients send paths as UTF-8.
     const path = Buffer.from(pathArg, 'latin1').toString('utf8');
     if (!isAbsolute(path)) return { error: 'EINVAL' };
-    const c = snapshotRev(d, revText);
+    const c = snapshotRev(ctx, revText);
     if (c === null) return { error: 'ENOENT' };
     const sel = selectGuest(c.root, domid);
     if (sel.paths.length === 0) return { error: 'ENOENT' };
@@ -94,7 +96,7 @@ registerHistoryCommand('snapshot', {
       logger.warn(`history snapshot ${domid} ${revText} ${format} ${path}: ${(e as Error).message}`);
       return { error: code };
     }
-    d.store.history.tags.set(tag, c);
+    ctx.store.history.tags.set(tag, c);
     const time = new Date(c.time).toISOString();
     // The reply must stay one page: the CLI would ask again (re-running the snapshot) for more.
     const shown = path.length > REPLY_PATH_MAX ? `...${path.slice(-REPLY_PATH_MAX)}` : path;
@@ -110,7 +112,7 @@ registerHistoryCommand('snapshot', {
     const n = sel.paths.length;
     return `wrote ${shown} (${format}, ${written.bytes} bytes${git}): domain ${domid} at ${source.id} (${time}), ${n} subtree${n === 1 ? '' : 's'}, ${sel.nodes} node${sel.nodes === 1 ? '' : 's'}; pinned as ${tag}\n`;
   },
-});
+};
 
 function write(format: Format, path: string, sel: GuestSelection, source: SnapshotSource, tag: string): Written {
   if (format === 'json') return { bytes: replaceFile(path, [snapshotJson(sel, source)]) };

@@ -1,6 +1,7 @@
 import type { Caller } from '../store/caller.js';
 import type { Node } from '../store/node.js';
-import { nodeBytes, type DomainCheck } from '../store/ops.js';
+import type { ErrorName } from '../wire/constants.js';
+import { nodeBytes, silent, type DomainCheck } from '../store/ops.js';
 import { ownerOf } from '../store/perms.js';
 import { ConflictCredit } from './fairness.js';
 import { QuotaTable, type QuotaName } from './quota.js';
@@ -49,8 +50,13 @@ export class Domains<C extends DomainConnection = DomainConnection> implements D
   /** The daemon-wide quotas: the defaults of every domain (SET_QUOTA <name>, --quota). */
   readonly quota = new QuotaTable(null);
   private readonly table = new Map<number, Domain<C>>();
+  /** Accounting that counts nothing, with the table's liveness (privileged transactions'
+   *  branches, replays that only rebuild a state). */
+  readonly uncounted: DomainCheck = silent(this);
   private readonly nodes = new Map<number, number>();
   private readonly bytes = new Map<number, number>();
+  /** SET_FEATURE values of domains not introduced yet. */
+  private readonly features = new Map<number, number>();
 
   constructor() {
     this.table.set(0, new Domain<C>(0, this.quota));
@@ -77,7 +83,21 @@ export class Domains<C extends DomainConnection = DomainConnection> implements D
     if (d === undefined) return false;
     if (d.throttleTimer !== null) clearTimeout(d.throttleTimer);
     d.throttleTimer = null;
+    this.features.delete(domid);
     return this.table.delete(domid);
+  }
+
+  /** GET_FEATURE <domid>: what SET_FEATURE set, 0 for an introduced domain without it;
+   *  undefined for an unknown domain. */
+  featuresOf(domid: number): number | undefined {
+    return this.features.get(domid) ?? (this.isLive(domid) ? 0 : undefined);
+  }
+
+  /** SET_FEATURE: only before the domain is introduced (EBUSY after). */
+  setFeatures(domid: number, value: number): ErrorName | null {
+    if (this.isLive(domid)) return 'EBUSY';
+    this.features.set(domid, value);
+    return null;
   }
 
   list(): Domain<C>[] {

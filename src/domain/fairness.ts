@@ -1,5 +1,5 @@
 import type { Change } from '../store/change.js';
-import { isAtOrBelow } from '../store/path.js';
+import { commonAncestor, isAtOrBelow } from '../store/path.js';
 
 /**
  * Transaction fairness (XSA-206). A domain that keeps committing can make another client's
@@ -41,11 +41,6 @@ export class ConflictCredit {
     this.blamed++;
     return this.credit >= 0 ? 0 : (-this.credit * 1000) / CONFLICT_REFILL_PER_S;
   }
-
-  value(now: number): number {
-    this.refill(now);
-    return this.credit;
-  }
 }
 
 /** Writes that name more paths than this are kept as their common ancestor only. */
@@ -68,7 +63,7 @@ export class RecentWrites {
     if (changes.length === 0) return;
     let paths: string[];
     if (changes.length <= MAX_PATHS) paths = changes.map((c) => c.path);
-    else paths = [commonAncestor(changes)];
+    else paths = [commonAncestor(changes.map((c) => c.path))];
     this.seq++;
     this.ring[this.seq % RING] = { seq: this.seq, domid, paths };
   }
@@ -83,15 +78,4 @@ export class RecentWrites {
     }
     return -1;
   }
-}
-
-function commonAncestor(changes: readonly Change[]): string {
-  let a = changes[0].path;
-  for (const c of changes) {
-    while (!isAtOrBelow(c.path, a)) {
-      const i = a.lastIndexOf('/');
-      a = i <= 0 ? '/' : a.slice(0, i);
-    }
-  }
-  return a;
 }

@@ -1,4 +1,5 @@
 import type { Change } from '../store/change.js';
+import { commonAncestor } from '../store/path.js';
 import type { Commit, TxTag } from './commit.js';
 
 /**
@@ -53,19 +54,6 @@ export function unescapePath(text: string): string {
   );
 }
 
-/** Longest common prefix of absolute paths, by whole path elements (`/` when nothing is shared). */
-export function commonPathPrefix(paths: readonly string[]): string {
-  if (paths.length === 0) return '/';
-  let prefix = paths[0];
-  for (const p of paths) {
-    while (prefix !== '/' && !(p === prefix || (p.startsWith(prefix) && p.charCodeAt(prefix.length) === 47))) {
-      const k = prefix.lastIndexOf('/');
-      prefix = k <= 0 ? '/' : prefix.slice(0, k);
-    }
-  }
-  return prefix;
-}
-
 function countsOf(changes: readonly Change[]): string {
   const n = [0, 0, 0, 0];
   for (const c of changes) n[OPS.indexOf(c.op)]++;
@@ -78,7 +66,7 @@ function countsOf(changes: readonly Change[]): string {
 }
 
 function changesSummary(changes: readonly Change[]): string {
-  return `${countsOf(changes)} under ${escapePath(commonPathPrefix(changes.map((c) => c.path)))}`;
+  return `${countsOf(changes)} under ${escapePath(commonAncestor(changes.map((c) => c.path)))}`;
 }
 
 export function txName(tx: TxTag): string {

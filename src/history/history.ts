@@ -4,6 +4,16 @@ import type { Change } from '../store/change.js';
 import { Commit, type TxTag } from './commit.js';
 import { Bucketer, DEFAULT_RETENTION, parseRetention, type Tier } from './retention.js';
 
+/** An open transaction as a branch of the history: it started from `start`. */
+export interface OpenBranch extends TxTag {
+  readonly start: Commit;
+}
+
+/** The branch of an open transaction: `tx/<conn>-<txid>`. */
+export function txBranch(tx: TxTag): string {
+  return `tx/${tx.conn}-${tx.txid}`;
+}
+
 interface CoarseTier {
   readonly tier: Tier;
   readonly bucketer: Bucketer<Commit>;
@@ -98,6 +108,18 @@ export class History {
   }
 
   /** The head of each tier's chain, by name (`history/1m` …). */
+  /**
+   * Every ref besides main, by the name the mirror gives it: the tier chains
+   * (`history/<tier>`), the tags (`refs/tags/<name>`) and the branches of the open
+   * transactions `open` (`tx/<conn>-<txid>`, at the commit each started from).
+   */
+  refs(open: Iterable<OpenBranch> = []): Map<string, Commit> {
+    const out = this.tierHeads();
+    for (const [name, c] of this.tags) out.set(`refs/tags/${name}`, c);
+    for (const t of open) out.set(txBranch(t), t.start);
+    return out;
+  }
+
   tierHeads(): Map<string, Commit> {
     const out = new Map<string, Commit>();
     for (const t of this.coarse) {

@@ -17,31 +17,44 @@ function initialRoot(gen: Generation): Node {
  */
 export class Store {
   readonly gen = new Generation();
-  root: Node;
+  private current: Node;
   readonly history: History;
   private readonly view: HeadView;
 
-  /** `head`: continue that commit's history (its root becomes the store). */
   /** False with `--history off`: the store keeps no commits (for measuring what they cost). */
   readonly recording: boolean;
 
+  /** `head`: continue that commit's history (its root becomes the store). */
   constructor(options: { head?: Commit; clock?: () => number; retention?: string } = {}) {
-    this.root = options.head?.root ?? initialRoot(this.gen);
+    this.current = options.head?.root ?? initialRoot(this.gen);
     this.recording = options.retention !== 'off';
-    this.history = new History(this.root, options.clock, this.recording ? options.retention : 'all:1', options.head);
-    this.view = new HeadView(this.root, this.gen);
+    this.history = new History(this.current, options.clock, this.recording ? options.retention : 'all:1', options.head);
+    this.view = new HeadView(this.current, this.gen);
+  }
+
+  /** The live root. Only publish() and publishMerge() change it (server/publish.ts calls
+   *  them), so every change of the store is a commit. */
+  get root(): Node {
+    return this.current;
   }
 
   /** The head as a View, reset to the current root. */
   begin(): HeadView {
-    this.view.root = this.root;
+    this.view.root = this.current;
     return this.view;
   }
 
-  /** Makes the view's root live and records it as one commit. */
+  /** Makes the view's root live and records it as one commit (none when nothing changed). */
   publish(view: HeadView, domid: number, changes: readonly Change[], tx: TxTag | null): void {
-    if (view.root === this.root) return;
-    this.root = view.root;
-    if (this.recording) this.history.record(this.root, domid, changes, tx);
+    if (view.root === this.current) return;
+    this.current = view.root;
+    if (this.recording) this.history.record(this.current, domid, changes, tx);
+  }
+
+  /** Makes the view's root live as the merge of a transaction that others overtook: its own
+   *  commit on its branch (`branchRoot`, from `start`), then the merge into main. */
+  publishMerge(view: HeadView, start: Commit, branchRoot: Node, domid: number, changes: readonly Change[], tx: TxTag): void {
+    this.current = view.root;
+    if (this.recording) this.history.merge(start, branchRoot, this.current, domid, changes, tx);
   }
 }

@@ -6,7 +6,17 @@ import { writeAtomic } from '../git/repo/refs.js';
 import { retainedWithBranches } from '../history/revs.js';
 import type { Commit } from '../history/commit.js';
 import { logger } from '../util/log.js';
-import type { Daemon } from '../server/daemon.js';
+import type { OpenBranch } from '../history/history.js';
+import type { Pruner } from '../history/pruner.js';
+import type { Store } from '../history/store.js';
+
+/** What the mirror reads of the daemon. */
+export interface MirrorSource {
+  readonly store: Store;
+  readonly pruner: Pruner;
+  /** The open transactions (their branches are mirrored while they last). */
+  openTransactions(): Iterable<OpenBranch>;
+}
 
 /** `--git-retention`: batches between two `git gc` runs. */
 const GC_EVERY = 60;
@@ -30,7 +40,7 @@ export class Mirror {
   lastLag = 0;
 
   constructor(
-    private readonly daemon: Daemon,
+    private readonly daemon: MirrorSource,
     private readonly gitDir: string,
     private readonly lag = 1000,
     /** `--git-retention`: the repository follows the in-memory retention (see trim()). */
@@ -38,7 +48,6 @@ export class Mirror {
   ) {
     this.exporter = new GitExporter({ gitDir, indexer: 'xsgit' });
     daemon.pruner.byMirror = true;
-    daemon.mirror = this;
   }
 
   /** Batches start every lag/2, so a commit waits at most that plus one batch's writing. */
@@ -56,17 +65,9 @@ export class Mirror {
     return this.running;
   }
 
-  private wantedRefs(): Map<string, Commit> {
-    const h = this.daemon.store.history;
-    const out = new Map<string, Commit>(h.tierHeads());
-    for (const [name, c] of h.tags) out.set(`refs/tags/${name}`, c);
-    for (const conn of this.daemon.connections) for (const t of conn.txs.values()) out.set(`tx/${conn.id}-${t.id}`, t.start);
-    return out;
-  }
-
   private async batch(): Promise<ExportResult | null> {
     const head = this.daemon.store.history.head;
-    const want = this.wantedRefs();
+    const want = this.daemon.store.history.refs(this.daemon.openTransactions());
     const refs: Record<string, Commit | null> = {};
     for (const [name, c] of want) if (this.refs.get(name) !== c) refs[name] = c;
     for (const name of this.refs.keys()) if (!want.has(name)) refs[name] = null;

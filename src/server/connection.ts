@@ -3,7 +3,7 @@ import { OutBuffer } from '../wire/outbuf.js';
 import type { Caller } from '../store/caller.js';
 import type { Transaction } from '../txn/transaction.js';
 import type { Watch, Watcher } from '../watch/watch.js';
-import type { Transport } from '../transport/transport.js';
+import type { Peer, Transport } from '../transport/transport.js';
 
 /** The most input a connection holds while mayRead() says wait. */
 const HELD_MAX = 1 << 20;
@@ -27,7 +27,7 @@ export interface RequestHandler {
  * One client connection: its identity (domid, privilege), its framing state, its output
  * buffer, its watches and its open transactions (oxenstored's connection.ml in one class).
  */
-export class Connection implements Caller, Watcher {
+export class Connection implements Caller, Watcher, Peer {
   readonly out = new OutBuffer();
   /** Watches by `path\0token`. */
   readonly watches = new Map<string, Watch>();

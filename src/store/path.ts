@@ -66,6 +66,20 @@ export function isAtOrBelow(path: string, ancestor: string): boolean {
   return path.startsWith(ancestor) && (path.length === ancestor.length || path.charCodeAt(ancestor.length) === 47);
 }
 
+/** The longest common ancestor of absolute paths, by whole path elements (`/` when they
+ *  share nothing or there are none). */
+export function commonAncestor(paths: Iterable<string>): string {
+  let a: string | null = null;
+  for (const p of paths) {
+    if (a === null) a = p;
+    while (!isAtOrBelow(p, a)) {
+      const i = a.lastIndexOf('/');
+      a = i <= 0 ? '/' : a.slice(0, i);
+    }
+  }
+  return a ?? '/';
+}
+
 /** The path as a client that registered relative to `home` should see it. */
 export function relativeTo(path: string, home: string): string {
   return path.length > home.length && path.startsWith(home) && path.charCodeAt(home.length) === 47

@@ -2,9 +2,8 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { logger } from '../util/log.js';
-import type { Daemon } from '../server/daemon.js';
 import { SocketTransport } from './socketTransport.js';
-import type { DomainBackend } from './transport.js';
+import type { Acceptor, DomainBackend } from './transport.js';
 
 /**
  * Guest connections without a hypervisor (`xsgit daemon --guest-sockets`): once domain N is
@@ -18,7 +17,7 @@ export class GuestSockets implements DomainBackend {
   private readonly servers = new Map<number, Server>();
 
   constructor(
-    private readonly daemon: Daemon,
+    private readonly acceptor: Acceptor,
     readonly dir: string,
   ) {}
 
@@ -47,7 +46,7 @@ export class GuestSockets implements DomainBackend {
 
   private accept(domid: number, socket: Socket): void {
     const transport = new SocketTransport(socket, true);
-    const conn = this.daemon.connect(transport, domid, false);
+    const conn = this.acceptor.connect(transport, domid, false);
     transport.conn = conn;
     socket.on('data', (chunk: Buffer) => conn.onData(chunk));
     socket.on('error', () => conn.close());

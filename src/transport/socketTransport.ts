@@ -1,13 +1,12 @@
 import type { Socket } from 'node:net';
-import type { Connection } from '../server/connection.js';
-import type { Transport } from './transport.js';
+import type { Peer, Transport } from './transport.js';
 
 /**
  * A Unix-socket connection as a Transport. For guests (`tracked`), each write's completion
  * tells the connection that output drained (its back-pressure); dom0 sockets skip that.
  */
 export class SocketTransport implements Transport {
-  conn: Connection | null = null;
+  conn: Peer | null = null;
   private readonly flushed = (): void => {
     this.conn?.drained();
   };

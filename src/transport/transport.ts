@@ -28,11 +28,28 @@ export interface Transport {
   resume(): void;
 }
 
+/** The daemon's side of one transport: what its owner calls (server/connection.ts). */
+export interface Peer {
+  /** Input, in order; requests may be split anywhere. */
+  onData(chunk: Buffer): void;
+  /** Output the transport had pending was (partly) taken by the peer. */
+  drained(): void;
+  /** The peer went away (or the daemon closes the connection). */
+  close(): void;
+}
+
+/** Where transports bring their clients: the daemon (server/daemon.ts). */
+export interface Acceptor {
+  /** A new client of `domid` on `transport`; privileged for dom0's Unix socket. The
+   *  returned peer may already be closed (its domain went away meanwhile). */
+  connect(transport: Transport, domid: number, privileged: boolean): Peer;
+}
+
 /**
- * Connects introduced domains to the daemon: guest sockets today (guests.ts); a ring page
- * and event channel backend, or the real Xen one (grant mapping, VIRQ_DOM_EXC), later. The
- * daemon calls it on INTRODUCE and RELEASE; it creates its connections itself with
- * `daemon.connect(transport, domid, false)`.
+ * Connects introduced domains to the daemon: guest sockets (guests.ts); a ring page and
+ * event channel backend (the real Xen one: grant mapping, VIRQ_DOM_EXC). The daemon calls it
+ * on INTRODUCE and RELEASE; it creates its connections itself with
+ * `acceptor.connect(transport, domid, false)`.
  */
 export interface DomainBackend {
   /** INTRODUCE: start serving the domain (fresh), or re-bind it (not fresh: the daemon has

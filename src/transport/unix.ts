@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, unlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Daemon } from '../server/daemon.js';
 import { SocketTransport } from './socketTransport.js';
+import type { Acceptor, Peer } from './transport.js';
 
 /**
  * The Unix-socket listener (C posix.c): every connection is dom0, privileged. The socket is
@@ -9,19 +9,24 @@ import { SocketTransport } from './socketTransport.js';
  */
 export class UnixServer {
   private readonly server: Server;
+  private readonly peers = new Set<Peer>();
 
   constructor(
-    private readonly daemon: Daemon,
+    private readonly acceptor: Acceptor,
     readonly socketPath: string,
   ) {
     this.server = createServer({ allowHalfOpen: false }, (s) => this.accept(s));
   }
 
   private accept(socket: Socket): void {
-    const conn = this.daemon.connect(new SocketTransport(socket, false), 0, true);
+    const conn = this.acceptor.connect(new SocketTransport(socket, false), 0, true);
+    this.peers.add(conn);
     socket.on('data', (chunk: Buffer) => conn.onData(chunk));
     socket.on('error', () => conn.close());
-    socket.on('close', () => conn.close());
+    socket.on('close', () => {
+      this.peers.delete(conn);
+      conn.close();
+    });
   }
 
   listen(): Promise<void> {
@@ -39,7 +44,7 @@ export class UnixServer {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      for (const c of this.daemon.connections) c.close();
+      for (const c of this.peers) c.close();
       this.server.close(() => resolve());
       rmSync(this.socketPath, { force: true });
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commitIdOf, encodeCommitOf, signatureOf } from '../../src/history/commitId.js';
-import { BODY_MAX, commitMessage, commitSummary, commonPathPrefix, parseCommitMessage } from '../../src/history/commitMessage.js';
+import { BODY_MAX, commitMessage, commitSummary, parseCommitMessage } from '../../src/history/commitMessage.js';
+import { commonAncestor } from '../../src/store/path.js';
 import { externalCommit, externalParentIds, isExternal } from '../../src/mirror/external.js';
 import { treeIdOf } from '../../src/history/nodeTree.js';
 import { parseCommit } from '../../src/git/objects/commit.js';
@@ -71,12 +72,12 @@ describe('commit messages', () => {
   });
 
   it('compute the longest common prefix by whole path elements', () => {
-    expect(commonPathPrefix(['/local/domain/5/a', '/local/domain/5/b'])).toBe('/local/domain/5');
-    expect(commonPathPrefix(['/local/domain/5', '/local/domain/50'])).toBe('/local/domain');
-    expect(commonPathPrefix(['/a/b'])).toBe('/a/b');
-    expect(commonPathPrefix(['/a/b', '/a/b/c'])).toBe('/a/b');
-    expect(commonPathPrefix(['/a', '/b'])).toBe('/');
-    expect(commonPathPrefix([])).toBe('/');
+    expect(commonAncestor(['/local/domain/5/a', '/local/domain/5/b'])).toBe('/local/domain/5');
+    expect(commonAncestor(['/local/domain/5', '/local/domain/50'])).toBe('/local/domain');
+    expect(commonAncestor(['/a/b'])).toBe('/a/b');
+    expect(commonAncestor(['/a/b', '/a/b/c'])).toBe('/a/b');
+    expect(commonAncestor(['/a', '/b'])).toBe('/');
+    expect(commonAncestor([])).toBe('/');
   });
 
   it('parse back to the same changes, domain and transaction', () => {

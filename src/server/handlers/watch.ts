@@ -1,0 +1,46 @@
+import { isSpecial } from '../../store/path.js';
+import { Watch } from '../../watch/watch.js';
+import { ack, counted, resolvePath, type Outcome, type Request, type RequestContext } from '../request.js';
+
+/** WATCH `<path>\0<token>\0` (reference §5): registers the watch, replies OK, then queues
+ *  the initial event (the path as spelled). EEXIST for the same path and token twice. */
+export function watch(ctx: RequestContext, r: Request): Outcome {
+  const a = counted(r);
+  if (a === null || a.length !== 2) return 'EINVAL';
+  const [spelled, token] = a;
+  const c = ctx.conn;
+  const path = resolvePath(ctx, spelled);
+  if (path === null) return 'EINVAL';
+  const key = `${path}\0${token}`;
+  if (c.watches.has(key)) return 'EEXIST';
+  const err = ctx.xs.admission.admitWatch(c);
+  if (err !== null) return err;
+  const w = new Watch(c, path, token, spelled.charCodeAt(0) === 47 || isSpecial(spelled) ? null : c.home);
+  c.watches.set(key, w);
+  ctx.xs.watches.add(w);
+  ack(ctx, r);
+  c.deliver(spelled, token);
+  return null;
+}
+
+/** UNWATCH `<path>\0<token>\0`. Like the C daemon, it only resolves a relative path; it
+ *  validates nothing. */
+export function unwatch(ctx: RequestContext, r: Request): Outcome {
+  const a = counted(r);
+  if (a === null || a.length !== 2) return 'EINVAL';
+  const c = ctx.conn;
+  const p = a[0];
+  const path = p.charCodeAt(0) === 47 || isSpecial(p) ? p : `${c.home}/${p}`;
+  const key = `${path}\0${a[1]}`;
+  const w = c.watches.get(key);
+  if (w === undefined) return 'ENOENT';
+  c.watches.delete(key);
+  ctx.xs.watches.remove(w);
+  return ack(ctx, r);
+}
+
+/** RESET_WATCHES: drops every watch and open transaction of the connection. */
+export function resetWatches(ctx: RequestContext, r: Request): Outcome {
+  ctx.xs.resetConnection(ctx.conn);
+  return ack(ctx, r);
+}
