@@ -2,8 +2,9 @@ import { TarArchive } from '../util/tar.js';
 import { permsBlob } from './nodeTree.js';
 import { ChildMap } from '../store/childmap.js';
 import { Node } from '../store/node.js';
-import { canonicalize, childPath, isAtOrBelow } from '../store/path.js';
+import { canonicalize, childPath, homePath, isAtOrBelow } from '../store/path.js';
 import { lookup } from '../store/tree.js';
+import { walkTree } from '../store/walk.js';
 import { escapeValue, permsText } from './format.js';
 
 /**
@@ -53,8 +54,9 @@ export interface SnapshotSource {
 /** The subtree roots a guest's snapshot looks for, in order; only existing ones are kept. */
 export function guestPaths(root: Node, domid: number): { paths: string[]; vm: string | null } {
   const n = String(domid);
-  const vm = vmPath(lookup(root, `/local/domain/${n}/vm`)?.value);
-  const paths = [`/local/domain/${n}`];
+  const home = homePath(domid);
+  const vm = vmPath(lookup(root, `${home}/vm`)?.value);
+  const paths = [home];
   if (vm !== null) paths.push(vm);
   paths.push(`/libxl/${n}`);
   const domains = lookup(root, '/local/domain');
@@ -91,14 +93,7 @@ export function selectGuest(root: Node, domid: number): GuestSelection {
 
 function countNodes(top: Node): number {
   let count = 0;
-  const stack = [top];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    count++;
-    n.children.forEach((_, c) => {
-      stack.push(c);
-    });
-  }
+  for (const _ of walkTree(top, '/')) count++;
   return count;
 }
 
@@ -123,19 +118,6 @@ function prune(node: Node, path: string, keep: readonly string[]): Node {
   return new Node(node.value, node.perms, children, node.gen);
 }
 
-/** Every node of a subtree with its absolute path, parents first, children in byte order. */
-export function* nodesBelow(top: Node, topPath: string): Generator<[string, Node]> {
-  const stack: [string, Node][] = [[topPath, top]];
-  while (stack.length > 0) {
-    const [path, node] = stack.pop()!;
-    yield [path, node];
-    const kids: [string, Node][] = [];
-    node.children.forEach((name, child) => {
-      kids.push([childPath(path, name), child]);
-    });
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
-  }
-}
 
 // ---------------------------------------------------------------- JSON
 
@@ -196,7 +178,7 @@ export function snapshotJson(sel: GuestSelection, source: SnapshotSource): Buffe
     parts.push(`${firstTree ? '' : ','}${JSON.stringify(top)}:{`);
     firstTree = false;
     let first = true;
-    for (const [path, n] of nodesBelow(node, top)) {
+    for (const [path, n] of walkTree(node, top)) {
       parts.push(`${first ? '' : ','}${JSON.stringify(path)}:${JSON.stringify(jsonNode(n))}`);
       first = false;
     }
@@ -215,7 +197,7 @@ export function snapshotJson(sel: GuestSelection, source: SnapshotSource): Buffe
  */
 export function snapshotTar(sel: GuestSelection, source: SnapshotSource): Buffer {
   const tar = new TarArchive(new Date(source.time));
-  for (const [path, node] of nodesBelow(sel.root, '/')) {
+  for (const [path, node] of walkTree(sel.root, '/')) {
     const dir = path === '/' ? '' : `${path.slice(1)}/`;
     if (dir !== '') tar.directory(dir);
     tar.file(`${dir}.perms`, permsBlob(node.perms).body);
