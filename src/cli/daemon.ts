@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
-import { PROTOCOLS } from '../server/protocol.js';
+import { PROTOCOLS, protocolNamed } from '../server/protocol.js';
 import { Mirror } from '../mirror/live.js';
 import { importCommit } from '../mirror/importer.js';
 import { listRefs, resolveRef } from '../git/repo/refs.js';
@@ -22,6 +22,7 @@ interface DaemonFlags {
   logLevel: LogLevel;
   accessLog?: string;
   features: boolean;
+  protocol: string;
   history: string;
   guestSockets?: boolean;
   gitDir?: string;
@@ -29,6 +30,12 @@ interface DaemonFlags {
   mirrorLag: string;
   restoreFrom?: string;
   quota: { name: QuotaName; value: number }[];
+}
+
+/** `--protocol LEVEL`: one of server/protocol.ts's rows. */
+function checkProtocol(s: string): string {
+  if (protocolNamed(s) === null) throw new InvalidArgumentError('expected 4.17, 4.20 or 4.22');
+  return s;
 }
 
 /** `--quota NAME=VALUE`, repeatable. */
@@ -46,7 +53,8 @@ export function daemonCommand(program: Command): void {
     .option('--pid-file <file>', 'where to write the pid (default: RUN_DIR/pid)')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .option('--access-log <file>', 'write one line per request and per reply to FILE')
-    .option('--no-features', 'answer GET_FEATURE/SET_FEATURE with ENOSYS, exactly as the 4.17 C daemon')
+    .option('--protocol <level>', 'answer as the C daemon of this Xen release: 4.17, 4.20 or 4.22 (docs/decisions.md lists the differences)', checkProtocol, '4.22')
+    .option('--no-features', 'the same as --protocol 4.17 (Debian 12\'s C daemon)')
     .option('--history <spec>', 'history retention tiers: all:N then <width>:<rows>, e.g. all:1024,1m:120,1h:168; off: no history', DEFAULT_RETENTION)
     .option('--git-dir <dir>', 'mirror the history into this git repository (restarting continues it)')
     .option('--git-retention', 'the mirror follows the history retention (shallow boundaries, git gc) instead of keeping the full archive')
@@ -63,7 +71,8 @@ export function daemonCommand(program: Command): void {
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
       const accessLog = flags.accessLog === undefined ? null : new AccessLog(flags.accessLog);
       const start = await startingPoint(flags);
-      const daemon = new Daemon({ protocol: PROTOCOLS[flags.features ? '4.22' : '4.17'], accessLog, retention: flags.history, head: start.head });
+      const protocol = flags.features ? (protocolNamed(flags.protocol) ?? PROTOCOLS['4.22']) : PROTOCOLS['4.17'];
+      const daemon = new Daemon({ protocol, accessLog, retention: flags.history, head: start.head });
       daemon.store.history.adopt(start.tiers, start.tags);
       const mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
       daemon.mirror = mirror;

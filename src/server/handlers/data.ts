@@ -70,9 +70,9 @@ export function directoryPart(ctx: RequestContext, r: Request): Outcome {
 }
 
 export function getPerms(ctx: RequestContext, r: Request): Outcome {
-  if (ctx.xs.protocol.specialPerms) {
+  if (ctx.xs.protocol.specialNodes) {
     const arg = oneArg(r);
-    const perms = arg === null ? undefined : ctx.xs.specials.get(arg);
+    const perms = arg === null ? undefined : (ctx.tx?.specials.get(arg)?.perms ?? ctx.xs.specials.get(arg));
     if (perms !== undefined) {
       const c = ctx.conn;
       if (!c.privileged && (accessFor(perms, c.domid, c.target, ctx.xs.domains) & PERM_READ) === 0) return 'EACCES';
@@ -121,11 +121,26 @@ export function setPerms(ctx: RequestContext, r: Request): Outcome {
   if (owner < 0 || owner >= DOMID_FIRST_RESERVED) return 'ENOENT';
   const path = resolvePath(ctx, a[0]);
   if (path === null) return 'EINVAL';
-  if (isSpecial(path)) {
-    const err = ctx.xs.specials.set(c, path, parsed.perms);
-    return err ?? ack(ctx, r);
-  }
+  if (isSpecial(path)) return setSpecialPerms(ctx, r, path, parsed.perms);
   return change(ctx, r, { op: 'set_perms', path, arg: parsed.perms });
+}
+
+/** SET_PERMS of `@introduceDomain` / `@releaseDomain`: at 4.17 set at once, silently; from
+ *  4.18 on (special nodes are nodes) their watchers get an event, and inside a transaction
+ *  the change waits for the commit (which fails with EAGAIN if the list moved meanwhile). */
+function setSpecialPerms(ctx: RequestContext, r: Request, path: string, perms: string): Outcome {
+  const xs = ctx.xs;
+  const tx = ctx.tx;
+  if (!xs.protocol.specialNodes) return xs.specials.set(ctx.conn, path, perms) ?? ack(ctx, r);
+  if (tx === null) return xs.publish(ctx.conn, { op: 'special', path, perms }) ?? ack(ctx, r);
+  const mine = tx.specials.get(path);
+  const old = mine?.perms ?? xs.specials.get(path);
+  if (old === undefined) return 'EINVAL';
+  const err = xs.specials.may(ctx.conn, old);
+  if (err !== null) return err;
+  if (mine !== undefined) mine.perms = perms;
+  else tx.specials.set(path, { base: old, perms });
+  return ack(ctx, r);
 }
 
 /** A data change: inside a transaction on its branch; outside, published as one commit. */
