@@ -3,6 +3,7 @@ import { daemonCommand } from './daemon.js';
 import { historyCommands } from './history.js';
 import { exportCommand } from './export.js';
 import { snapshotCommand } from './snapshot.js';
+import { watchCommand } from './watch.js';
 
 const program = new Command();
 program.name('xsgit').description('A git-backed, versioned xenstored').version('0.1.0');
@@ -10,6 +11,7 @@ daemonCommand(program);
 historyCommands(program);
 exportCommand(program);
 snapshotCommand(program);
+watchCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

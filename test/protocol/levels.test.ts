@@ -212,3 +212,29 @@ describe('--protocol 4.20: Debian 13\'s C daemon', () => {
     expect(r.err).toMatch(/4\.17, 4\.20 or 4\.22/);
   });
 });
+
+describe('xsgit watch', () => {
+  let g: GuestDaemon;
+  beforeAll(async () => {
+    g = await startGuestDaemon();
+  });
+  afterAll(async () => {
+    await g?.stop();
+  });
+
+  it('prints one event per line, honours --depth and exits after -n events', async () => {
+    const { spawn } = await import('node:child_process');
+    const { REPO_ROOT } = await import('../helpers/daemon.js');
+    const child = spawn(process.execPath, [`${REPO_ROOT}/bin/xsgit.js`, 'watch', '/cliw', '--depth', '1', '-n', '3', '--json'], { env: g.daemon.env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', res));
+    // The initial event arrives once the watch is registered.
+    while (!out.includes('\n')) await new Promise((r) => setTimeout(r, 20));
+    await g.dom0.write('/cliw/a/b', 'deep');
+    await g.dom0.write('/cliw/a', 'one level');
+    await g.dom0.write('/cliw', 'itself');
+    expect(await exited).toBe(0);
+    expect(out.trim().split('\n').map((l) => (JSON.parse(l) as { path: string }).path)).toEqual(['/cliw', '/cliw/a', '/cliw']);
+  });
+});
