@@ -35,7 +35,7 @@ export const tag: HistoryCommand = {
     tags.set(name, c);
     const moved = old !== undefined && old !== c ? commitIdOf(old) : null;
     if (a.json) return JSON.stringify({ tag: name, commit: commitIdOf(c), moved });
-    return commitIdOf(c) + '\n';
+    return commitIdOf(c);
   },
 };
 

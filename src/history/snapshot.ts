@@ -146,7 +146,7 @@ export function* nodesBelow(top: Node, topPath: string): Generator<[string, Node
 
 /** One node in the JSON format. */
 export interface SnapshotJsonNode {
-  /** The value as `xenstore-read` prints it (printable ASCII as is, the rest `\xNN`, `\n`…). */
+  /** The value as `xenstore-read` prints it (format.ts escapeValue: `\n`, `\000`, `\xNN`…). */
   value: string;
   /** The exact bytes, base64. */
   base64: string;
