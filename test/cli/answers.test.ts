@@ -27,7 +27,7 @@ interface CommitJson {
   summary: string;
 }
 
-onlyXsgit('xsgit answers', () => {
+onlyXsgit('xsgit answers', { timeout: 60_000 }, () => {
   const t = sharedClient();
   const run = (...args: string[]) => xsgit(t.daemon.env, args);
   const json = <T>(...args: string[]) => xsgitJson<T>(t.daemon.env, args);
