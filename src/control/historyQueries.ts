@@ -2,7 +2,7 @@ import { commitIdOf } from '../history/commitId.js';
 import { commitMessage } from '../history/commitMessage.js';
 import type { Commit } from '../history/commit.js';
 import { diffTrees, everyNode, subtreeNodes } from '../history/diff.js';
-import { commitJson, commitLine, diffJson, diffLine, nodeJson } from '../history/format.js';
+import { commitJson, commitLine, diffJson, diffLine, nodeJson, parentIds } from '../history/format.js';
 import { txBranch } from '../history/history.js';
 import { lsText } from '../history/ls.js';
 import { firstParents, retainedWithBranches, touches } from '../history/revs.js';
@@ -19,10 +19,16 @@ function showText(c: Commit): string {
   const parent = c.parents[0];
   const diffs = parent === undefined ? [] : everyNode(diffTrees(parent.root, c.root));
   const head = [`commit ${commitIdOf(c)}`];
-  if (c.parents.length > 1) head.push(`Merge: ${c.parents.map((x) => commitIdOf(x).slice(0, 12)).join(' ')}`);
-  head.push(`Author: dom${c.domid} <dom${c.domid}@xenstore>`, `Date:   ${new Date(c.time).toISOString()}`, '');
+  const parents = parentIds(c);
+  if (parents.length > 1) head.push(`Merge: ${parents.map((id) => id.slice(0, 12)).join(' ')}`);
+  // The date as the git commit records it: whole seconds.
+  const date = new Date(Math.floor(c.time / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  head.push(`Author: dom${c.domid} <dom${c.domid}@xenstore>`, `Date:   ${date}`, '');
   const msg = commitMessage(c).trimEnd().split('\n').map((l) => `    ${l}`);
-  return [...head, ...msg, '', ...diffs.map(diffLine)].join('\n') + '\n';
+  // Without its parent in memory a commit's changes cannot be computed: say so, rather than
+  // show an empty change list.
+  const lost = parent === undefined && parents.length > 0 ? ['(its parent is no longer retained: what it changed cannot be shown)'] : [];
+  return [...head, ...msg, '', ...lost, ...diffs.map(diffLine)].join('\n') + '\n';
 }
 
 export const log: HistoryCommand = {
@@ -54,8 +60,10 @@ export const show: HistoryCommand = {
     if (isFailure(c)) return c;
     if (!a.json) return showText(c);
     const parent = c.parents[0];
+    const lost = parent === undefined && parentIds(c).length > 0;
     const diffs = parent === undefined ? [] : everyNode(diffTrees(parent.root, c.root));
-    return JSON.stringify({ ...commitJson(c), diff: diffs.map(diffJson) });
+    // diff: null when the parent is no longer retained (the changes cannot be computed).
+    return JSON.stringify({ ...commitJson(c), diff: lost ? null : diffs.map(diffJson) });
   },
 };
 

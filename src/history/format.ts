@@ -67,10 +67,16 @@ export interface CommitJson {
   revert: { commit: string; path: string } | null;
 }
 
+/** A commit's parents as its git object names them: also those retention cut off or a
+ *  restart did not read back (Commit.cutParentIds). */
+export function parentIds(c: Commit): string[] {
+  return c.cutParentIds !== null ? [...c.cutParentIds] : c.parents.map((p) => commitIdOf(p));
+}
+
 export function commitJson(c: Commit): CommitJson {
   return {
     commit: commitIdOf(c),
-    parents: c.parents.map((p) => commitIdOf(p)),
+    parents: parentIds(c),
     time: new Date(c.time).toISOString(),
     domid: c.domid,
     summary: commitSummary(c),
