@@ -94,6 +94,15 @@ export function revisionArg(ctx: ControlContext, text: string | undefined, what:
   return typeof r === 'string' ? fail('ENOENT', `${what} "${text}": ${r}`) : r;
 }
 
+/** Two revision arguments (`A` and `B`, `--good` and `--bad`): both commits, or why the first
+ *  that names none does not. */
+export function revisionPair(ctx: ControlContext, texts: readonly (string | undefined)[], what: readonly [string, string]): [Commit, Commit] | Failure {
+  const x = revisionArg(ctx, texts[0], what[0]);
+  if (isFailure(x)) return x;
+  const y = revisionArg(ctx, texts[1], what[1]);
+  return isFailure(y) ? y : [x, y];
+}
+
 /** dom0's home: relative paths resolve against it, as every client of dom0 does. */
 export const DOM0_HOME = '/local/domain/0';
 

@@ -4,7 +4,17 @@ import { commitIdOf } from '../history/commitId.js';
 import { commitJson, commitLine, escapeValue } from '../history/format.js';
 import { firstParents } from '../history/revs.js';
 import { lookup } from '../store/tree.js';
-import { fail, isFailure, pathArg, pathLabel, revisionArg, type HistoryCommand } from './historyArgs.js';
+import { fail, isFailure, pathArg, pathLabel, revisionPair, type Failure, type HistoryCommand } from './historyArgs.js';
+
+/** The commits after `good` up to `bad` on main's first-parent line, oldest first (what
+ *  bisection searches), or why there are none; `texts`: the arguments as given. */
+export function bisectLine([good, bad]: readonly [Commit, Commit], texts: readonly (string | undefined)[]): Commit[] | Failure {
+  const short = (c: Commit) => commitIdOf(c).slice(0, 12);
+  if (good === bad) return fail('EINVAL', `--good and --bad name the same commit (${short(good)}): nothing lies between`);
+  const line = firstParents(bad, good).reverse();
+  if (line.length === 0 || line[0].parents[0] !== good) return fail('EINVAL', `--good ${texts[0]} (${short(good)}) is not on the first-parent line behind --bad ${texts[1]} (${short(bad)}) in the retained history`);
+  return line;
+}
 
 /**
  * `history bisect GOOD BAD PATH VALUE`: the first commit on main's first-parent line after
@@ -17,10 +27,9 @@ export const bisect: HistoryCommand = {
   usage: 'GOOD BAD PATH VALUE',
   run(ctx, a) {
     const [g, b, pathText, value] = a.positional;
-    const good = revisionArg(ctx, g, '--good');
-    if (isFailure(good)) return good;
-    const bad = revisionArg(ctx, b, '--bad');
-    if (isFailure(bad)) return bad;
+    const ends = revisionPair(ctx, a.positional, ['--good', '--bad']);
+    if (isFailure(ends)) return ends;
+    const [good, bad] = ends;
     if (pathText === undefined || value === undefined) return fail('EINVAL', '--expect PATH=VALUE is missing');
     const p = pathArg(pathText);
     if (isFailure(p)) return p;
@@ -33,8 +42,8 @@ export const bisect: HistoryCommand = {
     const short = (c: Commit) => commitIdOf(c).slice(0, 12);
     if (!isGood(good)) return fail('EINVAL', `--good ${g} (${short(good)}) is not good: ${label} ${state(good)} there; good means it holds "${escapeValue(value)}"`);
     if (isGood(bad)) return fail('EINVAL', `--bad ${b} (${short(bad)}) is not bad: ${label} already holds "${escapeValue(value)}" there`);
-    const line = firstParents(bad, good).reverse();
-    if (line.length === 0 || line[0].parents[0] !== good) return fail('EINVAL', `--good ${g} (${short(good)}) is not on the first-parent line behind --bad ${b} in the retained history`);
+    const line = bisectLine(ends, a.positional);
+    if (isFailure(line)) return line;
     const run = new Bisection(line);
     for (let i = run.next(); i !== null; i = run.next()) run.mark(i, isGood(line[i]) ? 'good' : 'bad');
     const r = run.result();

@@ -1,13 +1,14 @@
 import { commitIdOf } from '../history/commitId.js';
 import { commitMessage } from '../history/commitMessage.js';
 import type { Commit } from '../history/commit.js';
-import { diffTrees, everyNode, subtreeNodes } from '../history/diff.js';
+import { diffTrees, everyNode } from '../history/diff.js';
 import { commitJson, commitLine, diffJson, diffLine, nodeJson, parentIds } from '../history/format.js';
 import { txBranch } from '../history/history.js';
 import { lsText } from '../history/ls.js';
 import { firstParents, retainedWithBranches, touches } from '../history/revs.js';
-import { lookup } from '../store/tree.js';
-import { fail, isFailure, pathArg, pathLabel, revisionArg, type HistoryCommand } from './historyArgs.js';
+import { lookup, nodesBelow } from '../store/tree.js';
+import { fail, isFailure, pathArg, pathLabel, revisionArg, revisionPair, type HistoryCommand } from './historyArgs.js';
+import { bisectLine } from './historyBisect.js';
 
 /**
  * The read-only `history` subcommands. Each answers text, or with `--json` one JSON value
@@ -71,10 +72,9 @@ export const diff: HistoryCommand = {
   name: 'diff',
   usage: 'A B [PATH]',
   run(ctx, a) {
-    const x = revisionArg(ctx, a.positional[0], 'A');
-    if (isFailure(x)) return x;
-    const y = revisionArg(ctx, a.positional[1], 'B');
-    if (isFailure(y)) return y;
+    const xy = revisionPair(ctx, a.positional, ['A', 'B']);
+    if (isFailure(xy)) return xy;
+    const [x, y] = xy;
     const text = a.positional[2];
     const p = pathArg(text);
     if (isFailure(p)) return p;
@@ -117,7 +117,7 @@ export const ls: HistoryCommand = {
     const r = nodeAt(ctx, a.positional[0], a.positional[1] ?? '/');
     if (isFailure(r)) return r;
     if (!a.json) return lsText(r.n, r.p, a.width);
-    const nodes = [...subtreeNodes(r.p, r.n)].slice(1).map(([path, n]) => ({ path, ...nodeJson(n) }));
+    const nodes = [...nodesBelow(r.n, r.p)].slice(1).map(([path, n]) => ({ path, ...nodeJson(n) }));
     return JSON.stringify({ commit: commitIdOf(r.c), path: r.p, nodes });
   },
 };
@@ -136,17 +136,12 @@ export const revList: HistoryCommand = {
   name: 'rev-list',
   usage: 'GOOD BAD',
   run(ctx, a) {
-    const good = revisionArg(ctx, a.positional[0], '--good');
-    if (isFailure(good)) return good;
-    const bad = revisionArg(ctx, a.positional[1], '--bad');
-    if (isFailure(bad)) return bad;
-    const line = firstParents(bad, good);
-    if (good === bad) return fail('EINVAL', `--good and --bad name the same commit (${commitIdOf(good).slice(0, 12)}): nothing lies between`);
-    if (line[line.length - 1]?.parents[0] !== good) {
-      return fail('EINVAL', `--good ${a.positional[0]} (${commitIdOf(good).slice(0, 12)}) is not on the first-parent line behind --bad ${a.positional[1]} in the retained history`);
-    }
-    const ids = line.reverse().map((c) => commitIdOf(c));
-    return a.json ? JSON.stringify({ good: commitIdOf(good), line: ids }) : ids.map((id) => id + '\n').join('');
+    const ends = revisionPair(ctx, a.positional, ['--good', '--bad']);
+    if (isFailure(ends)) return ends;
+    const line = bisectLine(ends, a.positional);
+    if (isFailure(line)) return line;
+    const ids = line.map((c) => commitIdOf(c));
+    return a.json ? JSON.stringify({ good: commitIdOf(ends[0]), line: ids }) : ids.map((id) => id + '\n').join('');
   },
 };
 

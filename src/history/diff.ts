@@ -1,6 +1,6 @@
 import type { Node } from '../store/node.js';
 import { childPath } from '../store/path.js';
-import { lookup } from '../store/tree.js';
+import { lookup, nodesBelow } from '../store/tree.js';
 
 /** One difference between two states of the store. */
 export interface Difference {
@@ -55,23 +55,6 @@ export function diffTrees(a: Node, b: Node, path = '/'): Difference[] {
 }
 
 /**
- * The nodes of the subtree `node` at `path`, parents first and children in byte order, each
- * with its absolute path (what `xenstore-ls` walks). Iterative.
- */
-export function* subtreeNodes(path: string, node: Node): Generator<[string, Node]> {
-  const stack: [string, Node][] = [[path, node]];
-  while (stack.length > 0) {
-    const [p, n] = stack.pop()!;
-    yield [p, n];
-    const kids: [string, Node][] = [];
-    n.children.forEach((name, child) => {
-      kids.push([childPath(p, name), child]);
-    });
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
-  }
-}
-
-/**
  * diffTrees with every added or removed subtree spelled out: one Difference per node that
  * differs, parents first, as `git diff` lists every line of an added or deleted file. The
  * order is diffTrees' (a subtree's nodes follow its top).
@@ -80,8 +63,8 @@ export function everyNode(diffs: readonly Difference[]): Difference[] {
   const out: Difference[] = [];
   for (const d of diffs) {
     if (d.kind === 'changed') out.push(d);
-    else if (d.kind === 'added') for (const [p, n] of subtreeNodes(d.path, d.after!)) out.push({ kind: 'added', path: p, before: undefined, after: n });
-    else for (const [p, n] of subtreeNodes(d.path, d.before!)) out.push({ kind: 'removed', path: p, before: n, after: undefined });
+    else if (d.kind === 'added') for (const [p, n] of nodesBelow(d.after!, d.path)) out.push({ kind: 'added', path: p, before: undefined, after: n });
+    else for (const [p, n] of nodesBelow(d.before!, d.path)) out.push({ kind: 'removed', path: p, before: n, after: undefined });
   }
   return out;
 }

@@ -7,9 +7,9 @@ import { walkNewObjects } from '../mirror/walk.js';
 import { ChildMap } from '../store/childmap.js';
 import { Node } from '../store/node.js';
 import { canonicalize, childPath, isAtOrBelow } from '../store/path.js';
-import { lookup } from '../store/tree.js';
+import { lookup, nodesBelow } from '../store/tree.js';
 import { Commit } from './commit.js';
-import { escapeValue, permsText } from './format.js';
+import { nodeJson } from './format.js';
 
 /**
  * Snapshots of one guest for debugging (`xsgit snapshot`, CONTROL `history snapshot`): the
@@ -128,20 +128,6 @@ function prune(node: Node, path: string, keep: readonly string[]): Node {
   return new Node(node.value, node.perms, children, node.gen);
 }
 
-/** Every node of a subtree with its absolute path, parents first, children in byte order. */
-export function* nodesBelow(top: Node, topPath: string): Generator<[string, Node]> {
-  const stack: [string, Node][] = [[topPath, top]];
-  while (stack.length > 0) {
-    const [path, node] = stack.pop()!;
-    yield [path, node];
-    const kids: [string, Node][] = [];
-    node.children.forEach((name, child) => {
-      kids.push([childPath(path, name), child]);
-    });
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
-  }
-}
-
 // ---------------------------------------------------------------- JSON
 
 /** One node in the JSON format. */
@@ -177,12 +163,7 @@ export interface SnapshotJson {
 }
 
 export function jsonNode(node: Node): SnapshotJsonNode {
-  return {
-    value: escapeValue(node.value),
-    base64: Buffer.from(node.value, 'latin1').toString('base64'),
-    perms: permsText(node.perms),
-    children: node.children.keys(),
-  };
+  return { ...nodeJson(node), children: node.children.keys() };
 }
 
 /** The JSON document, stringified one node at a time. */

@@ -1,11 +1,26 @@
 import { Node, NO_CHILDREN } from './node.js';
 import type { View } from './view.js';
+import { childPath } from './path.js';
 
 /** The store-wide generation counter (DIRECTORY_PART's `gen`). */
 export class Generation {
   n = 0;
   next(): number {
     return ++this.n;
+  }
+}
+
+/** Every node of a subtree with its absolute path, parents first, children in byte order. */
+export function* nodesBelow(top: Node, topPath: string): Generator<[string, Node]> {
+  const stack: [string, Node][] = [[topPath, top]];
+  while (stack.length > 0) {
+    const [path, node] = stack.pop()!;
+    yield [path, node];
+    const kids: [string, Node][] = [];
+    node.children.forEach((name, child) => {
+      kids.push([childPath(path, name), child]);
+    });
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
   }
 }
 
