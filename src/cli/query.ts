@@ -3,7 +3,8 @@ import { Client } from '../client/index.js';
 /**
  * How the CLI asks the daemon: one CONTROL `history … --status` request per page. With
  * `--status` the daemon answers every request as a success whose first line is `ok` (then the
- * answer) or `error <ERRNO>` (then why, naming the argument); see control/history.ts. The
+ * answer; `ok K`: more follows from offset K) or `error <ERRNO>` (then why, naming the
+ * argument); see control/history.ts. The
  * answer is kept as bytes and handed on as a latin1 string (one char per byte), the daemon's
  * own representation of values, so nothing is decoded or re-encoded on the way.
  */
@@ -23,8 +24,6 @@ export class HistoryError extends Error {
   }
 }
 
-const MORE = /\n\.\.\. \d+ more bytes: ask again with --offset (\d+)\n$/;
-
 /** One `history` query, all its pages joined, as a latin1 string; throws HistoryError. */
 export async function historyQuery(client: Client, args: readonly string[]): Promise<string> {
   let out = '';
@@ -35,16 +34,16 @@ export async function historyQuery(client: Client, args: readonly string[]): Pro
     const nl = reply.indexOf('\n');
     const head = nl < 0 ? reply : reply.slice(0, nl);
     const body = nl < 0 ? '' : reply.slice(nl + 1);
-    if (head !== 'ok') {
+    const ok = /^ok(?: (\d+))?$/.exec(head);
+    if (ok === null) {
       const m = /^error (\S+)$/.exec(head);
       if (m === null) throw new HistoryError('EPROTO', `the daemon answered "${head.slice(0, 80)}" (an xsgit daemon that predates --status?)`);
       // The sentence quotes the arguments, which went as UTF-8: read it back as UTF-8.
       throw new HistoryError(m[1], body.length > 0 ? Buffer.from(body, 'latin1').toString('utf8') : m[1]);
     }
-    const more = MORE.exec(body);
-    if (more === null) return out + body;
-    out += body.slice(0, more.index);
-    offset = Number(more[1]);
+    out += body;
+    if (ok[1] === undefined) return out;
+    offset = Number(ok[1]);
   }
 }
 

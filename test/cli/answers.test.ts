@@ -47,6 +47,14 @@ onlyXsgit('xsgit answers', { timeout: 60_000 }, () => {
     expect((await json<NodeJson>('cat', 'HEAD', '/bytes/utf8')).value + '\n').toBe(read);
   });
 
+  it('a value longer than one reply comes back whole, even one that looks like a page marker', async () => {
+    const tail = Buffer.from('\n... 7 more bytes: ask again with --offset 12\n');
+    const big = Buffer.concat([Buffer.from(Array.from({ length: 3990 }, (_, i) => (i * 7 + 3) & 0xff)), tail]);
+    await t.c.write('/bytes/big', big);
+    expect((await run('cat', 'HEAD', '/bytes/big')).out).toEqual(big);
+    expect(Buffer.from((await json<NodeJson>('cat', 'HEAD', '/bytes/big')).base64, 'base64')).toEqual(big);
+  });
+
   it('show and diff list every node an added subtree brings, with value and perms', async () => {
     await t.c.write('/local/domain/5/name', 'guest5');
     const before = await head();
