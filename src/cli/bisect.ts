@@ -47,7 +47,8 @@ async function bisect(o: BisectOptions): Promise<void> {
     if (o.expect !== undefined) {
       const eq = o.expect.indexOf('=');
       if (eq <= 0) throw new HistoryError('EINVAL', `--expect "${o.expect}": takes PATH=VALUE`);
-      return JSON.parse(await historyQuery(c, ['bisect', o.good, o.bad, o.expect.slice(0, eq), o.expect.slice(eq + 1), '--json'])) as CommitJson;
+      // `--`: the VALUE may start with a dash.
+      return JSON.parse(await historyQuery(c, ['bisect', '--json', '--', o.good, o.bad, o.expect.slice(0, eq), o.expect.slice(eq + 1)])) as CommitJson;
     }
     return byCommand(c, o.good, o.bad, o.run!);
   });

@@ -29,7 +29,9 @@ export async function historyQuery(client: Client, args: readonly string[]): Pro
   let out = '';
   let offset = 0;
   for (;;) {
-    const bytes = await client.controlBytes('history', ...args, '--status', ...(offset > 0 ? ['--offset', String(offset)] : []));
+    // The options go right after the subcommand: the arguments may end with `-- VALUE…`.
+    const [sub, ...rest] = args;
+    const bytes = await client.controlBytes('history', sub, '--status', ...(offset > 0 ? ['--offset', String(offset)] : []), ...rest);
     const reply = bytes.toString('latin1');
     const nl = reply.indexOf('\n');
     const head = nl < 0 ? reply : reply.slice(0, nl);

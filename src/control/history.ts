@@ -62,7 +62,8 @@ export const history: ControlCommand = {
   args: `<${SUBCOMMANDS.map((c) => c.name).join('|')}> [--json] [--status]`,
   help: 'query the git history',
   run(ctx, argv) {
-    const status = argv.includes('--status');
+    const dashes = argv.indexOf('--');
+    const status = argv.slice(0, dashes < 0 ? argv.length : dashes).includes('--status');
     const sub = SUBCOMMANDS.find((c) => c.name === argv[0]);
     const a = parseArgs(argv.slice(1));
     const r = isFailure(a) ? a : sub === undefined ? { error: 'EINVAL' as const, why: `no history subcommand "${argv[0] ?? ''}" (one of ${SUBCOMMANDS.map((c) => c.name).join(', ')})` } : sub.run(ctx, a);

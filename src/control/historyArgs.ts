@@ -25,7 +25,8 @@ export function isFailure<T>(r: T | Failure): r is Failure {
 
 /** The parsed arguments of a `history` subcommand: positional ones, then the options every
  *  subcommand takes (`--json`, `--offset K` for the next page, `-n N`, `--since TIME`,
- *  `--width N` for ls, the flags `--force`, `--dry-run` and `--status`). */
+ *  `--width N` for ls, the flags `--force`, `--dry-run` and `--status`); after `--`, every
+ *  argument is positional. */
 export interface Args {
   positional: string[];
   json: boolean;
@@ -56,6 +57,11 @@ export function parseArgs(argv: readonly string[]): Args | Failure {
   const out: Args = { positional: [], json: false, offset: 0, n: Infinity, since: null, width: 80, force: false, dryRun: false, status: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    // After `--` everything is positional (a VALUE may look like an option).
+    if (a === '--') {
+      out.positional.push(...argv.slice(i + 1));
+      break;
+    }
     if (a in FLAGS) out[FLAGS[a as keyof typeof FLAGS]] = true;
     else if (a === '--offset' || a === '-n' || a === '--since' || a === '--width') {
       const v = argv[++i];

@@ -61,6 +61,15 @@ onlyXsgit('bisect', { timeout: 60_000 }, () => {
     expect((await xsgitJson<{ commit: string }>(d.env, ['bisect', '--good', 'good', '--bad', 'HEAD', '--expect', '/local/domain/7/state=4'])).commit).toBe(culprit);
   });
 
+  it('compares the bytes of VALUE exactly, whatever they are', async () => {
+    await c.write('/local/domain/8/v', '-n café');
+    await xsgit(d.env, ['tag', 'v-good']);
+    await c.write('/local/domain/8/v', '-n cafe');
+    const r = await run('bisect', '--good', 'v-good', '--bad', 'HEAD', '--expect', '/local/domain/8/v=-n café');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ write \/local\/domain\/8\/v\n$/);
+  });
+
   it('has no answer, and exits 1, when the expectation is wrong at either end', async () => {
     const wrong = await run('bisect', '--good', 'good', '--bad', 'HEAD', '--expect', '/local/domain/7/state=5');
     expect(wrong.code).toBe(1);
