@@ -181,6 +181,7 @@ export const stats: HistoryCommand = {
     const live = ctx.mirrorStats();
     const s = {
       commits: h.commits,
+      imported: h.imported,
       merges: h.merges,
       eagain: h.conflicts,
       retained: h.retained,
@@ -196,7 +197,7 @@ export const stats: HistoryCommand = {
     const tiers = s.tiers.map((t) => `${t.tier}=${t.rows}/${t.capacity}`).join(' ');
     const mirror = s.mirror === null ? 'off' : `${s.mirror.batches} batches, ${s.mirror.objects} objects, last lag ${s.mirror.lastLagMs} ms`;
     // As text the head is called so; as JSON it is `commit`, like every commit id.
-    const text = { commits: s.commits, merges: s.merges, eagain: s.eagain, retained: s.retained, tags: s.tags, nodes: s.nodes, head: s.commit, tiers, heapBytes: s.heapBytes, rssBytes: s.rssBytes, mirror };
+    const text = { commits: s.commits, imported: s.imported, merges: s.merges, eagain: s.eagain, retained: s.retained, tags: s.tags, nodes: s.nodes, head: s.commit, tiers, heapBytes: s.heapBytes, rssBytes: s.rssBytes, mirror };
     return Object.entries(text).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');
   },
 };

@@ -35,6 +35,9 @@ export class History {
   commits = 0;
   merges = 0;
   conflicts = 0;
+  /** Commits read back from a repository at start (a restart with --git-dir); `commits`
+   *  counts those made since. */
+  imported = 0;
   /** Named commits (`xsgit tag`, snapshots): kept whatever the retention. */
   readonly tags = new Map<string, Commit>();
   readonly tiers: readonly Tier[];
@@ -55,6 +58,7 @@ export class History {
     this.head = head ?? new Commit(root, [], 0, this.clock(), [], null);
     // A head read back from a repository brings the first-parent line imported with it.
     this.window = lineOf(this.head, this.tiers[0].rows);
+    if (head !== undefined) this.imported = this.window.length;
   }
 
   /** Records a change outside any transaction, or a transaction that fast-forwards;
@@ -96,7 +100,9 @@ export class History {
   adopt(tiers: ReadonlyMap<string, Commit>, tags: ReadonlyMap<string, Commit>): void {
     for (const t of this.coarse) {
       const head = tiers.get(`history/${t.tier.name}`);
-      if (head !== undefined && t.chain.length === 0) t.chain.push(...lineOf(head, t.tier.rows));
+      if (head === undefined || t.chain.length > 0) continue;
+      t.chain.push(...lineOf(head, t.tier.rows));
+      this.imported += t.chain.length;
     }
     for (const [name, c] of tags) this.tags.set(name, c);
   }

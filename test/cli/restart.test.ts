@@ -89,8 +89,10 @@ onlyXsgit('a restart with --git-dir', { timeout: 90_000 }, () => {
       expect((await q(d2, 'show', before.log.find((e) => e.parents.length === 2)!.commit)).stdout).toBe(before.showMerge);
       expect((await q(d2, 'diff', 'HEAD~9', 'HEAD')).stdout).toBe(before.diff);
       expect((await q(d2, 'ls', 'HEAD~4', '/local/domain/4')).out).toEqual(before.ls);
-      const stats = await xsgitJson<{ retained: number; commit: string }>(d2.env, ['stats']);
+      const stats = await xsgitJson<{ retained: number; imported: number; commits: number; commit: string }>(d2.env, ['stats']);
       expect(stats.retained).toBeGreaterThanOrEqual(log.length);
+      expect(stats.imported).toBe(stats.retained);
+      expect(stats.commits).toBe(0);
       expect(stats.commit).toBe(log[0].commit);
       // Bisect across the restart: the good commit was made by the first daemon.
       const c = await d2.connect();
