@@ -9,7 +9,7 @@ import { importCommit } from '../mirror/importer.js';
 import { listRefs, resolveRef } from '../git/repo/refs.js';
 import { TreeMemo } from '../mirror/readNodeTree.js';
 import type { Commit } from '../history/commit.js';
-import { DEFAULT_RETENTION } from '../history/retention.js';
+import { DEFAULT_RETENTION, chainRows } from '../history/retention.js';
 import { UnixServer, writePidFile } from '../transport/unix.js';
 import { GuestSockets } from '../transport/guests.js';
 import { parseQuotaSetting, type QuotaName } from '../domain/quota.js';
@@ -120,10 +120,16 @@ async function startingPoint(flags: DaemonFlags): Promise<Start> {
   const dir = resolve(flags.gitDir);
   if (!existsSync(join(dir, 'HEAD')) || resolveRef(dir, 'HEAD') === null) return none;
   const memo = new TreeMemo();
-  const load = async (rev: string) => (await importCommit({ gitDir: dir, rev, memo })).head;
-  const head = await load('HEAD');
+  // Each chain is read back as deep as the retention keeps it, so that log, show HEAD~N, diff
+  // and bisect reach what they reached before the restart (docs/decisions.md).
+  const rows = chainRows(flags.history);
+  const load = async (rev: string, depth = 1) => (await importCommit({ gitDir: dir, rev, memo, depth })).head;
+  const head = await load('HEAD', rows.get('main'));
   const start: Start = { head, tiers: new Map(), tags: new Map() };
-  for (const ref of listRefs(dir, 'refs/heads/history/').keys()) start.tiers.set(ref.slice('refs/heads/'.length), await load(ref));
+  for (const ref of listRefs(dir, 'refs/heads/history/').keys()) {
+    const name = ref.slice('refs/heads/'.length);
+    start.tiers.set(name, await load(ref, rows.get(name)));
+  }
   for (const ref of listRefs(dir, 'refs/tags/').keys()) start.tags.set(ref.slice('refs/tags/'.length), await load(ref));
   logger.info(`continuing ${dir} at ${head.id ?? ''} (${start.tiers.size} tiers, ${start.tags.size} tags)`);
   return start;

@@ -87,11 +87,22 @@ describe('commit messages', () => {
       { op: 'rm', path: '/c' },
     ];
     const p = parseCommitMessage(commitMessage(commit(root, [base], 9, T0, changes, { conn: 12, txid: 34 })));
-    expect(p).toEqual({ summary: 'transaction (dom9): 1 write, 1 rm, 1 set_perms under /', changes, truncated: false, domid: 9, tx: { conn: 12, txid: 34 } });
+    expect(p).toEqual({ summary: 'transaction (dom9): 1 write, 1 rm, 1 set_perms under /', changes, truncated: false, domid: 9, tx: { conn: 12, txid: 34 }, revert: null });
     const single = parseCommitMessage(commitMessage(commit(root, [base], 3, T0, [{ op: 'rm', path: '/x' }])));
     expect(single.changes).toEqual([{ op: 'rm', path: '/x' }]);
     expect(single.tx).toBeNull();
     expect(single.domid).toBe(3);
+  });
+
+  it('say what a revert-to restored, in the summary and a trailer, and parse it back', () => {
+    const target = 'ab'.repeat(20);
+    const c = commit(root, [base], 0, T0, [{ op: 'write', path: '/local/domain/5/name' }]);
+    c.revertOf = { target, path: '/local/domain/5' };
+    const msg = commitMessage(c);
+    expect(msg).toBe(`revert /local/domain/5 to ${target.slice(0, 12)}\n\nwrite /local/domain/5/name\n\nXenstore-Revert-To: ${target}\nXenstore-Domid: 0\n`);
+    const p = parseCommitMessage(msg);
+    expect(p.revert).toEqual({ target, path: '/local/domain/5' });
+    expect(p.changes).toEqual([{ op: 'write', path: '/local/domain/5/name' }]);
   });
 });
 
