@@ -1,5 +1,8 @@
 import type { Transport } from '../server/transport.js';
-import { RingIndexError, XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX, type XenstoreRing } from './ring.js';
+import { RingIndexError, XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX, XENSTORE_PAYLOAD_MAX, type XenstoreRing } from './ring.js';
+
+/** xs_wire.h `struct xsd_sockmsg`: type, req_id, tx_id, len (4 × uint32). */
+const XSD_SOCKMSG_SIZE = 16;
 
 /** What a RingTransport needs of the Connection it feeds (server/connection.ts). */
 export interface RingPeer {
@@ -20,8 +23,8 @@ export interface RingPeer {
  * - the event channel is signalled (notify) once after each step that moved data, as the C
  *   daemon's writechn()/readchn() do.
  *
- * A broken guest (impossible indexes: XSA-38; a payload over 4096: the connection's own
- * check, which closes it) gets `error` = XENSTORE_ERROR_RINGIDX / _PROTO and is ignored from
+ * A broken guest (impossible indexes: XSA-38; a message length over 4096, checked here as
+ * the input is read) gets `error` = XENSTORE_ERROR_RINGIDX / _PROTO and is ignored from
  * then on, as the C daemon's ignore_connection(): the page stays mapped and the domain
  * introduced until it is released (XSA-325). A transport is detached (its ring given to a
  * new connection, or unmapped) with detach(): it then never touches the page again.
@@ -40,6 +43,10 @@ export class RingTransport implements Transport {
   private depth = 0;
   private mustNotify = false;
   private resumeScheduled = false;
+  /** Input framing: header bytes so far, payload bytes still to come. */
+  private readonly header = Buffer.alloc(XSD_SOCKMSG_SIZE);
+  private headerFill = 0;
+  private bodyLeft = 0;
   /** Why the ring was given up (XENSTORE_ERROR_*), 0 while it is served. */
   brokenWith = 0;
 
@@ -65,18 +72,13 @@ export class RingTransport implements Transport {
     this.step(() => this.pushOut());
   }
 
-  /** The connection is done with this ring: when it was not a release or a reconnection
-   *  (detach() comes first then), it is a protocol violation (a payload over 4096 bytes):
-   *  `error` = XENSTORE_ERROR_PROTO and the ring is ignored. */
+  /** The connection is done with this ring (release, reconnection, daemon shutdown, or a
+   *  request the connection refused): stop using it. Never an error by itself: violations
+   *  are found here, in service(), before the connection sees them. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.dropQueue();
-    // RELEASE closes the connection and then (synchronously) has the backend detach the
-    // ring: only a close that is not followed by a detach is the guest's fault.
-    queueMicrotask(() => {
-      if (!this.detached) this.broken(XENSTORE_ERROR_PROTO, 'protocol violation (payload over 4096 bytes?)');
-    });
   }
 
   pause(): void {
@@ -128,6 +130,10 @@ export class RingTransport implements Transport {
         const chunk = this.ring.read();
         if (chunk !== null) {
           this.mustNotify = true;
+          if (!this.frame(chunk)) {
+            this.broken(XENSTORE_ERROR_PROTO, 'a message longer than XENSTORE_PAYLOAD_MAX (4096 bytes)');
+            return;
+          }
           this.conn?.onData(chunk);
         }
       }
@@ -150,6 +156,30 @@ export class RingTransport implements Transport {
       this.mustNotify = false;
       this.notify();
     }
+  }
+
+  /** Follows the message framing of the input (16-byte xsd_sockmsg headers, then `len`
+   *  bytes) to refuse a length over XENSTORE_PAYLOAD_MAX before the connection sees it, as
+   *  the C daemon's read path does (ignore_connection(conn, XENSTORE_ERROR_PROTO)). */
+  private frame(chunk: Buffer): boolean {
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.bodyLeft > 0) {
+        const k = Math.min(this.bodyLeft, n - i);
+        this.bodyLeft -= k;
+        i += k;
+        continue;
+      }
+      this.header[this.headerFill++] = chunk[i++];
+      if (this.headerFill === XSD_SOCKMSG_SIZE) {
+        this.headerFill = 0;
+        const len = this.header.readUInt32LE(12);
+        if (len > XENSTORE_PAYLOAD_MAX) return false;
+        this.bodyLeft = len;
+      }
+    }
+    return true;
   }
 
   private pushOut(): void {
