@@ -197,7 +197,7 @@ def bad_ring(kind):
             bad.page[X.REQ:X.REQ + 1024] = bytes((i * 37) & 0xFF for i in range(1024))
             bad._set(X.REQ_PROD, bad._get(X.REQ_CONS) + 1024)
             bad.notify()
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + (1 if kind == "rsp-data" else 3)
         while bad.error == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         error = bad.error
