@@ -21,6 +21,9 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--socket", required=True)
     ap.add_argument("--domid", type=int, required=True)
+    ap.add_argument("--guests", type=int, default=1, help="bench: active guests")
+    ap.add_argument("--idle", type=int, default=0, help="bench: idle guests beside them")
+    ap.add_argument("--secs", type=float, default=3.0, help="bench: seconds")
     a = ap.parse_args()
     sys.path.insert(0, a.xensim)
     import xensim  # noqa: E402
@@ -28,7 +31,10 @@ def main():
     global X
     X = xensim
     hv = xensim.Hypervisor(a.dir)
-    out = SCENARIOS[a.scenario](hv, a.socket, a.domid)
+    if a.scenario == "bench":
+        out = bench(hv, a.socket, a.domid, a.guests, a.secs, a.idle)
+    else:
+        out = SCENARIOS[a.scenario](hv, a.socket, a.domid)
     print(json.dumps(out))
 
 
@@ -323,6 +329,36 @@ def many(hv, sock, domid):
     return {"vals": vals}
 
 
+def bench(hv, sock, domid, guests=1, secs=3.0, idle=0):
+    """Ring throughput: `guests` guests in lock step (each sends a READ or a WRITE, then each
+    takes its reply), for `secs` seconds, beside `idle` introduced guests that say nothing.
+    Returns requests/s and the median and 99th percentile round-trip time (microseconds) of
+    the lock-step rounds."""
+    for i in range(idle):
+        hv.create_domain(domid + 1000 + i)
+        hv.introduce(domid + 1000 + i, sock)
+    gs = [guest(hv, sock, domid + i) for i in range(guests)]
+    for g in gs:
+        g.write("k", b"0")
+    n = 0
+    rounds = []
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        t0 = time.perf_counter()
+        for i, g in enumerate(gs):
+            if n & 1:
+                g.send("READ", b"k\0", req_id=n)
+            else:
+                g.send("WRITE", b"k\0v", req_id=n)
+        for g in gs:
+            g.recv()
+        rounds.append((time.perf_counter() - t0) * 1e6)
+        n += 1
+    rounds.sort()
+    return {"ops_per_s": n * guests / secs, "round_us_p50": rounds[len(rounds) // 2],
+            "round_us_p99": rounds[int(len(rounds) * 0.99)], "rounds": n}
+
+
 SCENARIOS = {
     "script": script,
     "wrap": wrap,
@@ -337,6 +373,7 @@ SCENARIOS = {
     "reconnect": reconnect,
     "dom0-ring": dom0_ring,
     "many": many,
+    "bench": bench,
 }
 
 if __name__ == "__main__":
