@@ -70,6 +70,21 @@ export class RingTransport implements Transport {
     this.queue.push(data);
     this.queued += data.length;
     this.step(() => this.pushOut());
+    // Output copied onto the ring counts as taken (the C daemon's `outstanding` ends when the
+    // reply is on the ring): tell the connection, after the current request, as a socket's
+    // write callback would.
+    if (this.queued < data.length) this.scheduleDrained();
+  }
+
+  private drainScheduled = false;
+
+  private scheduleDrained(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      if (this.active) this.conn?.drained();
+    });
   }
 
   /** The connection is done with this ring (release, reconnection, daemon shutdown, or a

@@ -147,6 +147,15 @@ describe('RingTransport', () => {
     expect(Buffer.concat(got)).toEqual(out);
   });
 
+  it('tells the connection drained() once output fitted on the ring (the outstanding count)', async () => {
+    const { t, conn } = setup();
+    t.write(Buffer.from('reply'));
+    expect(t.pending).toBe(0);
+    expect(conn.drains).toBe(0); // not from inside the request
+    await new Promise((r) => setImmediate(r));
+    expect(conn.drains).toBe(1);
+  });
+
   it('stops reading requests while paused and goes on after resume', async () => {
     const { guest, t, conn } = setup();
     t.pause();
