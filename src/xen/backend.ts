@@ -138,7 +138,7 @@ export class XenBackend implements DomainBackend {
    * and transactions): re-bind the port, reset the ring, serve with a new connection.
    * Throws (the INTRODUCE then fails) when the page cannot be mapped or the port bound.
    */
-  introduce(domid: number, gfn: string, evtchn: number, fresh: boolean): void {
+  introduce(domid: number, gfn: string, evtchn: number, _fresh: boolean): void {
     let s = this.byDomid.get(domid);
     if (s === undefined) {
       const gfnNum = /^\d+$/.test(gfn) ? BigInt(gfn) : 0n;
@@ -155,7 +155,8 @@ export class XenBackend implements DomainBackend {
       }
       this.byDomid.set(domid, s);
     } else {
-      if (!fresh || s.transport === null || !s.transport.active) this.detachRing(s);
+      // Re-INTRODUCE (or an INTRODUCE after a failed one): a fresh connection on a reset ring.
+      this.detachRing(s);
       this.unbind(s);
       s.remotePort = evtchn;
       this.bind(s);

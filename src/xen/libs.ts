@@ -154,7 +154,12 @@ export function openXen(): XenLibs {
   const errno = (): number => koffi.errno();
   const nul = (p: unknown): boolean => p === null || p === 0n || p === undefined;
   const xce = evOpen(null, 0) as bigint;
-  if (nul(xce)) throw new XenUnavailable(`xenevtchn_open failed (errno ${errno()}): is /dev/xen/evtchn accessible (root)? On xensim: is XENSIM_DIR writable?`);
+  if (nul(xce)) {
+    const hint = simulated
+      ? 'XENSIM_DIR is set: are the libraries xensim\'s (LD_LIBRARY_PATH=$XENSIM_BUILD/lib) and XENSIM_DIR writable?'
+      : 'is /dev/xen/evtchn accessible (run as root in dom0; module xen-evtchn)?';
+    throw new XenUnavailable(`xenevtchn_open failed (errno ${errno()}): ${hint}`);
+  }
   const xgt = gtOpen(null, 0) as bigint;
   if (nul(xgt)) throw new XenUnavailable(`xengnttab_open failed (errno ${errno()}): /dev/xen/gntdev (module xen-gntdev)?`);
   // As domain_early_init(): room for one mapping per possible domain.

@@ -4,8 +4,11 @@
  * cannot be built.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureXensim, scenario, startCOnXensim, startXsgitOnXensim, type RingDaemon } from './xensim.js';
+
+// Simulated guests are Python processes: give them room on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const xensim = await ensureXensim();
 if ('skip' in xensim) console.warn(`test/xen: skipped: ${xensim.skip}`);

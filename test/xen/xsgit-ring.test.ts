@@ -7,9 +7,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../helpers/daemon.js';
 import { ensureXensim, scenario, startXsgitOnXensim, type RingDaemon } from './xensim.js';
+
+// Simulated guests are Python processes: give them room on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const xensim = await ensureXensim();
 if ('skip' in xensim) console.warn(`test/xen: skipped: ${xensim.skip}`);
