@@ -68,6 +68,12 @@ export interface XenLibs {
   unbind(port: number): number;
   /** xenevtchn_pending on a koffi worker thread: blocks there until a port fires. */
   pendingAsync(cb: (err: unknown, port: number) => void): void;
+  /** xenevtchn_pending, synchronous: call only when readable() said so and no
+   *  pendingAsync() is outstanding (it would block the event loop otherwise). */
+  pending(): number;
+  /** Whether the event channel fd has a port to deliver now: poll(2) with timeout 0 (the
+   *  fd is only polled, never read: xenevtchn_pending does the reading and the masking). */
+  readable(): boolean;
   /** Maps a guest's xenstore page by grant (ref 1), else by frame `gfn` through
    *  xenforeignmemory. Returns the address, or throws with the errno of both attempts. */
   mapGuestPage(domid: number, gfn: bigint): { addr: bigint; how: 'grant' | 'foreign' };
@@ -150,6 +156,7 @@ export function openXen(): XenLibs {
   const xcGetInfoList = xc.func('int xc_domain_getinfolist(void *xch, uint32_t first, unsigned int max, void *info)');
   const mmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
   const munmap = libc.func('int munmap(void *addr, size_t len)');
+  const poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
 
   const errno = (): number => koffi.errno();
   const nul = (p: unknown): boolean => p === null || p === 0n || p === undefined;
@@ -169,6 +176,9 @@ export function openXen(): XenLibs {
   const xch = xcOpen(null, null, 0) as bigint;
   if (nul(xch)) throw new XenUnavailable(`xc_interface_open failed (errno ${errno()}): /dev/xen/privcmd, and a hypervisor matching libxenctrl 4.17?`);
   const info = Buffer.alloc(DOMAININFO_BYTES);
+  // struct pollfd { int fd; short events; short revents; }, POLLIN = 1.
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(evFd(xce) as number, 0);
 
   return {
     koffi,
@@ -181,6 +191,12 @@ export function openXen(): XenLibs {
     unmask: (port) => evUnmask(xce, port) as number,
     unbind: (port) => evUnbind(xce, port) as number,
     pendingAsync: (cb) => evPending.async(xce, cb),
+    pending: () => evPending(xce) as number,
+    readable() {
+      pfd.writeInt16LE(1, 4);
+      pfd.writeInt16LE(0, 6);
+      return (poll(pfd, 1, 0) as number) > 0 && (pfd.readInt16LE(6) & 1) !== 0;
+    },
     mapGuestPage(domid, gfn) {
       const byGrant = gtMap(xgt, domid, GNTTAB_RESERVED_XENSTORE, PROT_READ | PROT_WRITE) as bigint;
       if (!nul(byGrant)) return { addr: byGrant, how: 'grant' };
