@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { DomainBackend, Transport } from '../server/transport.js';
 import { logger } from '../util/log.js';
-import { openXen, VIRQ_DOM_EXC, type XenLibs } from './libs.js';
+import { openXen, VIRQ_DOM_EXC, XenUnavailable, type XenLibs } from './libs.js';
 import {
   XENSTORE_CONNECTED,
   XENSTORE_PAGE_SIZE,
@@ -100,7 +100,7 @@ export class XenBackend implements DomainBackend {
     this.xen = options.libs ?? openXen();
     const x = this.xen;
     this.virqPort = x.bindVirq(VIRQ_DOM_EXC);
-    if (this.virqPort < 0) throw new Error(`xenevtchn_bind_virq(VIRQ_DOM_EXC) failed (errno ${x.errno()}): is another xenstored running?`);
+    if (this.virqPort < 0) throw new XenUnavailable(`xenevtchn_bind_virq(VIRQ_DOM_EXC) failed (errno ${x.errno()}): is another xenstored running?`);
     this.wakeLocal = x.bindUnboundPort(0);
     this.wakePort = this.wakeLocal >= 0 ? x.bindInterdomain(0, this.wakeLocal) : -1;
     if (this.wakePort < 0) logger.warn(`xen: no loopback event channel (errno ${x.errno()}); close() will not wake the event wait`);
