@@ -121,6 +121,18 @@ describe.skipIf('skip' in xensim)('xsgit on xensim: guests over rings', () => {
     expect(r.vals).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `19-${i}`));
   });
 
+  it('a second --xen daemon on the same machine says VIRQ_DOM_EXC is taken and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xsgit-second-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, XENSIM_DIR: d.xenDir, LD_LIBRARY_PATH: join(build, 'lib'), LD_PRELOAD: join(build, 'xensim-preload.so') };
+    delete env['XENSTORED_PATH'];
+    const r = await new Promise<{ code: number | null; stderr: string }>((ok) => {
+      const p = execFile(process.execPath, [join(REPO_ROOT, 'bin', 'xsgit.js'), 'daemon', '--xen', '--run-dir', dir], { env, timeout: 15_000 }, (_e, _o, stderr) => ok({ code: p.exitCode, stderr }));
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/VIRQ_DOM_EXC.*another xenstored/);
+  });
+
   it('the daemon is still fine after all that', async () => {
     const r = await scenario<{ log: unknown[][] }>(d, build, 'script', 200);
     expect(r.log.length).toBeGreaterThan(30);
