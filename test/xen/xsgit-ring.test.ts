@@ -4,7 +4,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -131,6 +131,24 @@ describe.skipIf('skip' in xensim)('xsgit on xensim: guests over rings', () => {
     rmSync(dir, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/VIRQ_DOM_EXC.*another xenstored/);
+  });
+
+  it('INTRODUCE of a domain the hypervisor does not have fails (EIO), nothing else', async () => {
+    const c = await d.handle!.connect();
+    await expect(c.introduce(4000, 4000, 1)).rejects.toThrow(/EIO/);
+    expect(await c.getDomainPath(0)).toBe('/local/domain/0');
+    await c.close();
+  });
+
+  it('idle with guests connected, the daemon uses no CPU (no timer, no polling loop)', async () => {
+    const ticks = (): number => {
+      const f = readFileSync(`/proc/${d.handle!.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (1/100 s)
+    };
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = ticks();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(ticks() - t0).toBeLessThanOrEqual(2);
   });
 
   it('the daemon is still fine after all that', async () => {
