@@ -53,3 +53,23 @@ describe.skipIf('skip' in xensim)('differential over rings: xsgit vs the C daemo
     });
   });
 });
+
+describe.skipIf('skip' in xensim)('reconnection over rings: xsgit vs oxenstored 4.17 on xensim (both advertise it)', () => {
+  let x: RingDaemon;
+  let o: RingDaemon;
+  beforeAll(async () => {
+    [x, o] = await Promise.all([startXsgitOnXensim(build), startCOnXensim(build, 'ocaml-ring')]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([x?.stop(), o?.stop()]);
+  });
+
+  it('watches, transactions and partial input dropped; the ring goes on', async () => {
+    const [rx, ro] = await Promise.all([scenario<Record<string, unknown>>(x, build, 'reconnect', 10), scenario<Record<string, unknown>>(o, build, 'reconnect', 10)]);
+    // The one difference is the error for a transaction id that no longer exists: ENOENT in
+    // the C daemon (which xsgit follows), EIO in oxenstored.
+    expect(rx['txEnd']).toEqual(['ERROR', 'ENOENT\0']);
+    expect(ro['txEnd']).toEqual(['ERROR', 'EIO\0']);
+    expect({ ...rx, txEnd: null }).toEqual({ ...ro, txEnd: null });
+  });
+});

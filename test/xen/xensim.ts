@@ -68,7 +68,7 @@ export async function ensureXensim(): Promise<{ build: string } | { skip: string
 
 /** A daemon serving a simulated machine. */
 export interface RingDaemon {
-  kind: 'xsgit' | 'c-ring';
+  kind: 'xsgit' | 'c-ring' | 'ocaml-ring';
   /** $XENSIM_DIR of the machine. */
   xenDir: string;
   socket: string;
@@ -99,14 +99,15 @@ export async function startXsgitOnXensim(build: string, args: string[] = []): Pr
   };
 }
 
-/** Debian's C xenstored 4.17 on xensim (`peers.sh start c-ring DIR`). */
-export async function startCOnXensim(build: string): Promise<RingDaemon> {
+/** Debian's C xenstored 4.17 on xensim (`peers.sh start c-ring DIR`), or oxenstored 4.17
+ *  (`ocaml-ring`). */
+export async function startCOnXensim(build: string, kind: 'c-ring' | 'ocaml-ring' = 'c-ring'): Promise<RingDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'xsgit-cring-'));
   const env: NodeJS.ProcessEnv = { ...process.env, XENSIM_BUILD: build, PEERS_BUILD };
   delete env['XENSTORED_PATH'];
-  await run('bash', [join(PEERS_DIR, 'peers.sh'), 'start', 'c-ring', dir], env, 60_000);
+  await run('bash', [join(PEERS_DIR, 'peers.sh'), 'start', kind, dir], env, 60_000);
   return {
-    kind: 'c-ring',
+    kind,
     xenDir: join(dir, 'xen'),
     socket: join(dir, 'socket'),
     stop: async () => {
