@@ -107,31 +107,32 @@ export class XenBackend implements DomainBackend {
     this.arm();
   }
 
-  /** Serves dom0's own ring (dom0_init). Call once the daemon can accept connections. */
+  /** Serves dom0's own ring (dom0_init). Call once the daemon can accept connections. A
+   *  dom0 without xenfs (no /proc/xen/xsd_kva) or whose ring cannot be mapped or bound gets a
+   *  warning, not a failure: guests and the Unix socket are served all the same. */
   startDom0(): void {
     if (this.options.dom0 === false) return;
-    let fd: number;
+    let addr = 0n;
     try {
-      fd = openSync(XSD_KVA, 'r+');
+      const fd = openSync(XSD_KVA, 'r+');
+      try {
+        addr = this.xen.mmapFd(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const remote = Number(readFileSync(XSD_PORT, 'utf8').trim());
+      const ring = new XenstoreRing(this.xen.view(addr, XENSTORE_PAGE_SIZE));
+      const s: Served = { domid: 0, ring, addr, how: 'mmap', port: 0, remotePort: remote, transport: null, shutdownSeen: false };
+      this.bind(s);
+      this.byDomid.set(0, s);
+      // dom0's kernel set its ring up before we started: no index reset (the C daemon does
+      // not reset it either; dom0 is not INTRODUCEd).
+      this.connectRing(s, true);
+      logger.info(`xen: serving dom0's ring (port ${remote} -> local ${s.port})`);
     } catch (err) {
-      logger.warn(`xen: dom0's ring not served: ${XSD_KVA}: ${(err as Error).message}`);
-      return;
+      if (addr !== 0n) this.xen.unmapGuestPage(addr, 'mmap');
+      logger.warn(`xen: dom0's ring not served (${XSD_KVA}, ${XSD_PORT}): ${(err as Error).message}`);
     }
-    let addr: bigint;
-    try {
-      addr = this.xen.mmapFd(fd);
-    } finally {
-      closeSync(fd);
-    }
-    const remote = Number(readFileSync(XSD_PORT, 'utf8').trim());
-    const ring = new XenstoreRing(this.xen.view(addr, XENSTORE_PAGE_SIZE));
-    const s: Served = { domid: 0, ring, addr, how: 'mmap', port: 0, remotePort: remote, transport: null, shutdownSeen: false };
-    this.byDomid.set(0, s);
-    this.bind(s);
-    // dom0's kernel set its ring up before we started: no index reset (the C daemon does
-    // not reset it either; dom0 is not INTRODUCEd).
-    this.connectRing(s, true);
-    logger.info(`xen: serving dom0's ring (port ${remote} -> local ${s.port})`);
   }
 
   /**
@@ -160,7 +161,7 @@ export class XenBackend implements DomainBackend {
       // Re-INTRODUCE (or an INTRODUCE after a failed one): a fresh connection on a reset ring.
       this.detachRing(s);
       this.unbind(s);
-      s.remotePort = evtchn;
+      s.remotePort = s.ring.evtchnPort !== 0 ? s.ring.evtchnPort : evtchn;
       this.bind(s);
     }
     this.resetRing(s);

@@ -69,11 +69,12 @@ export class RingTransport implements Transport {
     if (this.closed || this.detached || data.length === 0) return;
     this.queue.push(data);
     this.queued += data.length;
+    const before = this.queued;
     this.step(() => this.pushOut());
     // Output copied onto the ring counts as taken (the C daemon's `outstanding` ends when the
     // reply is on the ring): tell the connection, after the current request, as a socket's
     // write callback would.
-    if (this.queued < data.length) this.scheduleDrained();
+    if (this.queued < before) this.scheduleDrained();
   }
 
   private drainScheduled = false;
