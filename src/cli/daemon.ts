@@ -25,6 +25,7 @@ interface DaemonFlags {
   protocol: string;
   history: string;
   guestSockets?: boolean;
+  xen?: boolean;
   gitDir?: string;
   gitRetention?: boolean;
   mirrorLag: string;
@@ -61,6 +62,7 @@ export function daemonCommand(program: Command): void {
     .option('--mirror-lag <ms>', 'bound on how long a commit waits to reach the mirror', '1000')
     .option('--restore-from <dir[:ref]>', 'start from the tree of an exported commit (default ref: HEAD)')
     .option('--guest-sockets', 'serve each introduced domain N on RUN_DIR/domains/N/socket, as that (unprivileged) domain')
+    .option('--xen', 'serve guests (and dom0 itself) over their shared-memory rings through Xen\'s libraries (a dom0 daemon; see docs/xen.md)')
     .option('--quota <name=value>', 'set a daemon-wide quota (repeatable), e.g. --quota nodes=2000', collectQuota, [])
     .option('--config <file>', 'a JSON file of these options (camelCase keys, e.g. {"history": "all:4096,1h:168", "gitDir": "/var/lib/xsgit.git", "quota": {"nodes": 2000}}); flags given on the command line win')
     .action(async (given: DaemonFlags & { config?: string }, cmd: Command) => {
@@ -78,9 +80,11 @@ export function daemonCommand(program: Command): void {
       daemon.mirror = mirror;
       for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
       const guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
-      daemon.backend = guests;
+      const xen = flags.xen === true ? await startXen(daemon, guests !== null) : null;
+      daemon.backend = guests ?? xen;
       const server = new UnixServer(daemon, socketPath);
       await server.listen();
+      xen?.startDom0();
       mirror?.start();
       writePidFile(pidFile);
       const stop = async (signal: string): Promise<void> => {
@@ -88,6 +92,7 @@ export function daemonCommand(program: Command): void {
         await server.close();
         await mirror?.stop();
         await guests?.close();
+        await xen?.close();
         accessLog?.close();
         rmSync(pidFile, { force: true });
         process.exit(0);
@@ -97,6 +102,35 @@ export function daemonCommand(program: Command): void {
       process.stdout.write(`export XENSTORED_PATH=${socketPath}\n`);
       logger.info(`listening on ${socketPath}, pid ${process.pid}`);
     });
+}
+
+/** `--xen`: the Xen backend (src/xen), its hooks into the daemon. koffi and the libraries
+ *  are loaded only here; what is missing is said and the daemon exits 1. */
+async function startXen(daemon: Daemon, guestSockets: boolean): Promise<import('../xen/backend.js').XenBackend> {
+  if (guestSockets) throw new InvalidArgumentError('--xen and --guest-sockets exclude each other');
+  const { XenBackend } = await import('../xen/backend.js');
+  const { XenUnavailable } = await import('../xen/libs.js');
+  try {
+    return new XenBackend(
+      {
+        connect: (t, domid, privileged) => daemon.connect(t, domid, privileged),
+        release: (domid) => {
+          daemon.releaseDomain(domid);
+          daemon.settle();
+        },
+        shutdown: (domid) => {
+          daemon.domainShutdown(domid);
+          daemon.settle();
+        },
+      },
+      // The ring's server_features (RECONNECTION, ERROR): not at Debian 12's level.
+      { features: daemon.protocol.name !== '4.17' },
+    );
+  } catch (err) {
+    if (!(err instanceof XenUnavailable)) throw err;
+    logger.error(`--xen: ${err.message}`);
+    process.exit(1);
+  }
 }
 
 /** Where the store starts: the head of `--git-dir` when that repository has one (a restart
