@@ -46,9 +46,23 @@ export const SOCKET_ONLY = process.env['XSGIT_TEST_GUESTS'] === 'ring';
 export async function startGuestDaemon(args: string[] = []): Promise<GuestDaemon> {
   if (process.env['XSGIT_TEST_GUESTS'] === 'ring') return (await import('../xen/ringGuests.js')).startRingGuestDaemon(args);
   const daemon = await startDaemon({ kind: 'xsgit', args: ['--guest-sockets', ...args] });
-  const dom0 = await daemon.connect();
+  return guestHarness(daemon, await daemon.connect(), (domid) => join(daemon.dir, 'domains', String(domid), 'socket'), {
+    introduce: (dom0, domid) => introduceGuest(dom0, domid),
+    stop: () => daemon.stop().then(() => undefined),
+  });
+}
+
+/** How guests are made and the daemon stopped, for guestHarness(). */
+export interface GuestTransport {
+  /** Prepares and INTRODUCEs domain `domid`, after which its socket answers. */
+  introduce(dom0: Client, domid: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A GuestDaemon over `daemon`, whose guest `domid` is reached on `socket(domid)` (a guest
+ *  socket of --guest-sockets, or a relay to its ring). */
+export function guestHarness(daemon: DaemonHandle, dom0: Client, socket: (domid: number) => string, how: GuestTransport): GuestDaemon {
   const clients: Client[] = [dom0];
-  const socket = (domid: number): string => join(daemon.dir, 'domains', String(domid), 'socket');
   return {
     daemon,
     dom0,
@@ -60,12 +74,12 @@ export async function startGuestDaemon(args: string[] = []): Promise<GuestDaemon
     },
     raw: (domid) => RawConn.connect(socket(domid)),
     env: (domid) => ({ ...daemon.env, XENSTORED_PATH: socket(domid) }),
-    introduce: (domid) => introduceGuest(dom0, domid),
+    introduce: (domid) => how.introduce(dom0, domid),
     rss: () => rssOf(daemon.pid),
     usage: async (domid) => parseUsage(await dom0.control('quota', String(domid))),
     stop: async () => {
       for (const c of clients) await c.close().catch(() => undefined);
-      await daemon.stop();
+      await how.stop();
     },
   };
 }

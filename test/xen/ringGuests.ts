@@ -11,9 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '../../src/client/index.js';
-import { RawConn } from '../helpers/raw.js';
-import { introduceGuest, parseUsage, rssOf, type GuestDaemon } from '../domains/guest.js';
+import { guestHarness, introduceGuest, type GuestDaemon } from '../domains/guest.js';
 import { ensureXensim, PYTHON, startXsgitOnXensim, XENSIM_SRC } from './xensim.js';
 
 const RELAY_PY = fileURLToPath(new URL('./relay.py', import.meta.url));
@@ -59,33 +57,16 @@ export async function startRingGuestDaemon(args: string[] = []): Promise<GuestDa
   const d = await startXsgitOnXensim(x.build, args);
   const sockets = mkdtempSync(join(tmpdir(), 'xsgit-relay-'));
   const relay = Relay.start(x.build, d.xenDir, sockets);
-  const daemon = d.handle!;
-  const dom0 = await daemon.connect();
-  const clients: Client[] = [dom0];
-  const socket = (domid: number): string => join(sockets, String(domid), 'socket');
-  return {
-    daemon,
-    dom0,
-    socket,
-    guest: async (domid) => {
-      const c = await Client.connect({ path: socket(domid) });
-      clients.push(c);
-      return c;
-    },
-    raw: (domid) => RawConn.connect(socket(domid)),
-    env: (domid) => ({ ...daemon.env, XENSTORED_PATH: socket(domid) }),
-    introduce: async (domid) => {
+  return guestHarness(d.handle!, await d.handle!.connect(), (domid) => join(sockets, String(domid), 'socket'), {
+    introduce: async (dom0, domid) => {
       const [mfn, port] = await relay.cmd(`create ${domid}`);
       await introduceGuest(dom0, domid, Number(mfn), Number(port));
       await relay.cmd(`attach ${domid}`);
     },
-    rss: () => rssOf(daemon.pid),
-    usage: async (domid) => parseUsage(await dom0.control('quota', String(domid))),
     stop: async () => {
-      for (const c of clients) await c.close().catch(() => undefined);
       relay.stop();
       await d.stop();
       rmSync(sockets, { recursive: true, force: true });
     },
-  };
+  });
 }
