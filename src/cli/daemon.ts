@@ -5,6 +5,7 @@ import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
 import { PROTOCOLS } from '../server/protocol.js';
 import { Mirror } from '../mirror/live.js';
+import { openMirrorRepository } from '../mirror/repository.js';
 import { importCommit } from '../mirror/importer.js';
 import { listRefs, resolveRef } from '../git/repo/refs.js';
 import { TreeMemo } from '../mirror/readNodeTree.js';
@@ -62,6 +63,8 @@ export function daemonCommand(program: Command): void {
       const socketPath = join(runDir, 'socket');
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
       const accessLog = flags.accessLog === undefined ? null : new AccessLog(flags.accessLog);
+      // Refuse a repository xsgit did not make (or one another daemon uses) before reading it.
+      if (flags.gitDir !== undefined) openMirrorRepository(resolve(flags.gitDir));
       const start = await startingPoint(flags);
       const daemon = new Daemon({ protocol: PROTOCOLS[flags.features ? '4.22' : '4.17'], accessLog, retention: flags.history, head: start.head });
       daemon.store.history.adopt(start.tiers, start.tags);
@@ -77,11 +80,12 @@ export function daemonCommand(program: Command): void {
       const stop = async (signal: string): Promise<void> => {
         logger.info(`${signal}: stopping`);
         await server.close();
-        await mirror?.stop();
+        // Non-zero when commits never reached the repository (it failed, or retention dropped them).
+        const mirrored = (await mirror?.stop()) ?? true;
         await guests?.close();
         accessLog?.close();
         rmSync(pidFile, { force: true });
-        process.exit(0);
+        process.exit(mirrored ? 0 : 1);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));

@@ -6,7 +6,7 @@ import { commitJson, commitLine, diffJson, diffLines, escapeValue, permsText } f
 import { txBranch } from '../history/history.js';
 import { firstParents, retainedWithBranches, touches } from '../history/revs.js';
 import { lookup } from '../store/tree.js';
-import type { ControlCommand } from './context.js';
+import type { ControlCommand, MirrorStats } from './context.js';
 import { exportRepo, exportJob } from './export.js';
 import { parseArgs, pathArg, revision, type HistoryCommand } from './historyArgs.js';
 import { snapshot } from './snapshot.js';
@@ -129,11 +129,16 @@ const SUBCOMMANDS: readonly HistoryCommand[] = [
         tiers: h.occupancy(),
         heapBytes: mem.heapUsed,
         rssBytes: mem.rss,
-        mirror: live === null ? null : { batches: live.batches, objects: live.objects, lastLagMs: live.lastLag },
+        mirror: live === null ? null : mirrorJson(live),
       };
       if (a.json) return JSON.stringify(s);
       const tiers = s.tiers.map((t) => `${t.tier}=${t.rows}/${t.capacity}`).join(' ');
-      const mirror = s.mirror === null ? 'off' : `${s.mirror.batches} batches, ${s.mirror.objects} objects, last lag ${s.mirror.lastLagMs} ms`;
+      const m = s.mirror;
+      const mirror =
+        m === null
+          ? 'off'
+          : `${m.state}${m.lastError === null ? '' : ` (${m.lastError})`}, ${m.batches} batches, ${m.objects} objects (${m.deltas} deltas), ` +
+            `backlog ${m.backlogCommits} commits, lost ${m.lostCommits}, lag last ${m.lastLagMs} ms p50 ${m.lagP50Ms ?? '-'} ms p99 ${m.lagP99Ms ?? '-'} ms`;
       return Object.entries({ ...s, tiers, mirror }).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');
     },
   },
@@ -232,3 +237,24 @@ export const history: ControlCommand = {
     return typeof r === 'string' ? page(r, a.offset) : r;
   },
 };
+
+/** The mirror's part of `history stats --json`. */
+function mirrorJson(m: MirrorStats) {
+  return {
+    state: m.state,
+    lastError: m.lastError,
+    failures: m.failures,
+    batches: m.batches,
+    objects: m.objects,
+    deltas: m.deltas,
+    packBytes: m.bytes,
+    lastLagMs: m.lastLag,
+    lagP50Ms: m.lagPercentile(0.5),
+    lagP99Ms: m.lagPercentile(0.99),
+    backlogCommits: m.backlog,
+    inFlightCommits: m.inFlight,
+    lostCommits: m.lostCommits,
+    workerBytes: m.workerBytes,
+    repacks: m.repacks,
+  };
+}

@@ -4,7 +4,7 @@ import { InvalidRefError } from '../git/errors.js';
 import { PackBuilder, type PackCompression } from '../git/pack/packWriter.js';
 import { chooseIndexer, storePack, type Indexer } from '../git/pack/storePack.js';
 import { runGit } from '../git/repo/gitBinary.js';
-import { initBareRepo } from '../git/repo/init.js';
+import { claimRepository } from './repository.js';
 import { RepoObjects } from '../git/repo/objectStore.js';
 import { deleteRef, isValidRefName, symbolicTarget, writeRef } from '../git/repo/refs.js';
 import { addShallow } from '../git/repo/shallow.js';
@@ -89,7 +89,7 @@ export class GitExporter {
   constructor(private readonly opts: ExporterOptions) {
     this.gitDir = opts.gitDir;
     this.indexer = chooseIndexer(opts.indexer ?? 'auto', opts.gitCommand);
-    const created = initBareRepo(this.gitDir);
+    const created = claimRepository(this.gitDir);
     this.base = created ? null : new RepoObjects(this.gitDir);
     this.known = new ExportedObjects(this.base, opts.maxKnownIds);
   }
