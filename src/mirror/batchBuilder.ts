@@ -1,33 +1,35 @@
-import { Commit } from '../history/commit.js';
+import type { Commit } from '../history/commit.js';
 import { commitIdOf, signatureOf } from '../history/commitId.js';
 import { commitMessage } from '../history/commitMessage.js';
 import { formatSignature } from '../git/objects/commit.js';
 import type { Node } from '../store/node.js';
 import type { ChildMap } from '../store/childmap.js';
-import type { CommitRecord, Ref, TreeRecord } from './worker/protocol.js';
+import type { Ref } from './worker/protocol.js';
+import { BatchWriter, COMMIT, TREE_EDITS, TREE_KIDS } from './worker/wire.js';
 
 /**
- * The main thread's half of the live mirror: turns the commits a batch adds into records for
- * the worker (worker/protocol.ts). It visits only what is new — a node or commit already sent
- * is referred to by id or handle — and gives a large directory (LARGE children or more) as the
- * children that changed since the version of the same path it last sent, found by comparing
- * the B-tree leaves of the two child maps (unchanged leaves are the same arrays): the work per
- * commit follows the changed paths, not the size of the directories on them.
+ * The main thread's half of the live mirror: writes the records of what a batch adds for the
+ * worker (worker/protocol.ts, worker/wire.ts). It visits only what is new — a node or commit
+ * already sent is referred to by id or handle — and gives a large directory (LARGE children or
+ * more) as the children that changed since the version of the same path it last sent, found
+ * by comparing the B-tree leaves of the two child maps (unchanged leaves are the same arrays):
+ * the work per commit follows the changed paths, not the size of the directories on them.
  *
- * Everything a batch marks is provisional until `confirm` (the worker stored the pack) or
- * `rollback` (it failed: the same nodes are sent again next time).
+ * `mirrorMark` on Node and Commit is 0 until sent, then the handle it was sent with. Everything
+ * a batch marks is provisional until `confirm` (the worker stored the pack: ids go on the
+ * objects) or `rollback` (it failed: the marks are cleared, so the next batch sends them again).
  */
 
 /** Directories with at least this many children are sent as edits. */
 export const LARGE = 64;
 /** Records between two turns of the event loop while building. */
-const YIELD_EVERY = 400;
+const YIELD_EVERY = 500;
 
 type Item = Node | Commit;
 
 export interface Built {
-  readonly trees: TreeRecord[];
-  readonly commits: CommitRecord[];
+  /** The records, to transfer to the worker. */
+  readonly bytes: ArrayBuffer;
   /** What the records stand for, in record order (their ids come back in that order). */
   readonly treeNodes: Node[];
   readonly commitObjects: Commit[];
@@ -35,24 +37,30 @@ export interface Built {
   readonly cut: Commit[];
 }
 
+/** The mark of objects the repository had when the mirror started. */
+const KNOWN = -1;
+
 export class BatchBuilder {
-  private sent = new WeakSet<Item>();
-  private readonly handles = new WeakMap<Item, number>();
   private nextHandle = 1;
-  /** Handles below this have their ids on the objects (the worker may forget them). */
-  confirmedBelow = 1;
+  /** Handles from here on belong to the batch being built or written. */
+  private batchStart = 1;
   private large = new Map<string, Node>();
   private confirmedLarge = new Map<string, Node>();
   private provisional: Item[] = [];
 
+  /** Handles below this have their ids on the objects (the worker may forget them). */
+  get confirmedBelow(): number {
+    return this.batchStart;
+  }
+
   /** Marks a commit the repository already holds (imported at a restart), with its trees. */
   markKnown(c: Commit): void {
-    this.sent.add(c);
+    c.mirrorMark = KNOWN;
     const stack: Node[] = [c.root];
     while (stack.length > 0) {
       const n = stack.pop()!;
-      if (n.treeId === undefined || this.sent.has(n)) continue;
-      this.sent.add(n);
+      if (n.treeId === undefined || n.mirrorMark !== 0) continue;
+      n.mirrorMark = KNOWN;
       n.children.forEach((_k, child) => {
         stack.push(child);
       });
@@ -60,116 +68,127 @@ export class BatchBuilder {
   }
 
   isSent(x: Item): boolean {
-    return this.sent.has(x);
+    return x.mirrorMark !== 0;
   }
 
   /** Serialises every commit reachable from `tips` that was not sent, parents first. */
   async build(tips: readonly Commit[]): Promise<Built> {
-    const out: Built = { trees: [], commits: [], treeNodes: [], commitObjects: [], cut: [] };
+    this.batchStart = this.nextHandle;
+    const w = new BatchWriter();
+    const treeNodes: Node[] = [];
+    const commitObjects: Commit[] = [];
+    const cut: Commit[] = [];
     let sinceYield = 0;
-    const stack: [Commit, boolean][] = tips.filter((t) => !this.sent.has(t)).map((t) => [t, false]);
+    const stack: [Commit, boolean][] = tips.filter((t) => t.mirrorMark === 0).map((t) => [t, false]);
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
-      const [c, expanded] = top;
-      if (this.sent.has(c)) {
+      const c = top[0];
+      if (c.mirrorMark !== 0) {
         stack.pop();
         continue;
       }
-      if (!expanded) {
+      if (!top[1]) {
         top[1] = true;
-        for (const p of c.parents) if (!this.sent.has(p)) stack.push([p, false]);
+        for (const p of c.parents) if (p.mirrorMark === 0) stack.push([p, false]);
         continue;
       }
       stack.pop();
-      sinceYield += this.addTrees(c.root, out);
-      this.addCommit(c, out);
-      if (sinceYield >= YIELD_EVERY) {
+      sinceYield += this.addTrees(c.root, w, treeNodes);
+      if (c.cutParentIds !== null) cut.push(c);
+      this.addCommit(c, w);
+      commitObjects.push(c);
+      if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await new Promise<void>((r) => setImmediate(r));
       }
     }
-    return out;
+    return { bytes: w.finish(), treeNodes, commitObjects, cut };
   }
 
   /** The batch is in the repository: its ids go on the objects, its marks become final. */
   confirm(b: Built, treeIds: string, commitIds: string): void {
     for (let i = 0; i < b.treeNodes.length; i++) b.treeNodes[i].treeId ??= treeIds.slice(40 * i, 40 * i + 40);
     for (let i = 0; i < b.commitObjects.length; i++) b.commitObjects[i].id ??= commitIds.slice(40 * i, 40 * i + 40);
-    this.confirmedBelow = this.nextHandle;
+    this.batchStart = this.nextHandle;
     this.confirmedLarge = new Map(this.large);
     this.provisional = [];
   }
 
-  /** The batch failed: forget its marks, so the next batch sends those objects again. */
+  /** The batch failed: clear its marks, so the next batch sends those objects again. */
   rollback(): void {
-    for (const x of this.provisional) this.sent.delete(x);
+    for (const x of this.provisional) x.mirrorMark = 0;
     this.provisional = [];
     this.large = new Map(this.confirmedLarge);
+    this.batchStart = this.nextHandle;
   }
 
   private mark(x: Item): number {
     const h = this.nextHandle++;
-    this.sent.add(x);
-    this.handles.set(x, h);
+    x.mirrorMark = h;
     this.provisional.push(x);
     return h;
   }
 
+  /** How a record names an object sent before it: its handle within this batch, else its id. */
   private ref(x: Item): Ref {
-    const id = x instanceof Commit ? x.id : x.treeId;
-    const h = this.handles.get(x);
-    // A handle the worker still holds is as good as the id (and exists before the id does).
-    if (h !== undefined && h >= this.confirmedBelow) return h;
-    if (id !== undefined) return id;
-    if (h !== undefined) return h;
-    throw new Error('mirror: object referenced before it was sent');
+    const h = x.mirrorMark;
+    if (h >= this.batchStart) return h;
+    const id = 'root' in x ? x.id : x.treeId;
+    if (id === undefined) throw new Error('mirror: object referenced before it was sent');
+    return id;
   }
 
-  /** Records the new nodes under `root`, children first; returns how many. */
-  private addTrees(root: Node, out: Built): number {
-    if (this.sent.has(root)) return 0;
+  /** Writes the new nodes under `root`, children first; returns how many. */
+  private addTrees(root: Node, w: BatchWriter, out: Node[]): number {
+    if (root.mirrorMark !== 0) return 0;
     let n = 0;
     const stack: [Node, string, boolean][] = [[root, '/', false]];
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
-      const [node, path, expanded] = top;
-      if (!expanded) {
+      const node = top[0];
+      if (!top[2]) {
         top[2] = true;
-        const base = path === '/' ? '/' : `${path}/`;
+        const base = top[1] === '/' ? '/' : `${top[1]}/`;
         node.children.forEach((name, child) => {
-          if (!this.sent.has(child)) stack.push([child, base + name, false]);
+          if (child.mirrorMark === 0) stack.push([child, base + name, false]);
         });
         continue;
       }
       stack.pop();
-      if (this.sent.has(node)) continue; // the same node twice in one tree
-      out.trees.push(this.treeRecord(node, path));
-      out.treeNodes.push(node);
+      if (node.mirrorMark !== 0) continue; // the same node twice in one tree
+      this.writeTree(node, top[1], w);
+      out.push(node);
       n++;
     }
     return n;
   }
 
-  private treeRecord(node: Node, path: string): TreeRecord {
+  private writeTree(node: Node, path: string, w: BatchWriter): void {
     const isLarge = node.children.size >= LARGE;
     const prev = this.large.get(path);
     if (isLarge) this.large.set(path, node);
     else if (prev !== undefined) this.large.delete(path);
-    const base = { path, value: node.value, perms: node.perms, large: isLarge };
-    if (isLarge && prev !== undefined) {
-      const edits = this.edits(prev.children, node.children);
-      return { h: this.mark(node), ...base, edits };
+    const edits = isLarge && prev !== undefined;
+    w.u8(edits ? TREE_EDITS : TREE_KIDS);
+    w.u32(this.mark(node));
+    w.u8(isLarge ? 1 : 0);
+    w.latin1(path);
+    w.latin1(node.value);
+    w.latin1(node.perms);
+    if (edits) {
+      this.writeEdits(prev.children, node.children, w);
+      return;
     }
-    const kids: (string | Ref)[] = [];
+    w.u32(node.children.size);
     node.children.forEach((name, child) => {
-      kids.push(name, this.ref(child));
+      w.latin1(name);
+      w.ref(this.ref(child));
     });
-    return { h: this.mark(node), ...base, kids };
   }
 
-  /** The children of `now` that differ from `before`: `[name, ref | null, …]`. Unchanged B-tree
-   *  leaves are shared arrays, so only the entries of changed leaves are looked at. */
-  private edits(before: ChildMap<Node>, now: ChildMap<Node>): (string | Ref | null)[] {
+  /** The children of `now` that differ from `before` (count, then name and ref or none).
+   *  Unchanged B-tree leaves are shared arrays: only the entries of changed leaves are read. */
+  private writeEdits(before: ChildMap<Node>, now: ChildMap<Node>, w: BatchWriter): void {
     const out: (string | Ref | null)[] = [];
     const oldLeaves = new Set<readonly unknown[]>();
     before.forEachLeaf((l) => oldLeaves.add(l));
@@ -190,18 +209,33 @@ export class BatchBuilder {
         if (!now.has(name)) out.push(name, null);
       }
     }
-    return out;
+    w.u32(out.length / 2);
+    for (let i = 0; i < out.length; i += 2) {
+      w.latin1(out[i] as string);
+      w.ref(out[i + 1] as Ref | null);
+    }
   }
 
-  private addCommit(c: Commit, out: Built): void {
+  private writeCommitParents(c: Commit, w: BatchWriter): void {
+    if (c.cutParentIds !== null) {
+      w.u8(c.cutParentIds.length);
+      for (const id of c.cutParentIds) w.ref(id);
+      return;
+    }
+    w.u8(c.parents.length);
+    for (const p of c.parents) w.ref(this.ref(p));
+  }
+
+  private addCommit(c: Commit, w: BatchWriter): void {
     const origin = c.tierNote?.origin;
     // A tier commit's message names its origin's id (rare: the pruner resolves it first).
     if (origin !== undefined && typeof origin !== 'string' && origin.id === undefined) commitIdOf(origin);
     const sig = formatSignature(signatureOf(c));
-    const parents: Ref[] = c.cutParentIds !== null ? [...c.cutParentIds] : c.parents.map((p) => this.ref(p));
-    if (c.cutParentIds !== null) out.cut.push(c);
-    const rec: CommitRecord = { h: 0, tree: this.ref(c.root), parents, rest: `author ${sig}\ncommitter ${sig}\n\n${commitMessage(c)}` };
-    out.commits.push({ ...rec, h: this.mark(c) });
-    out.commitObjects.push(c);
+    const tree = this.ref(c.root);
+    w.u8(COMMIT);
+    w.u32(this.mark(c));
+    w.ref(tree);
+    this.writeCommitParents(c, w);
+    w.utf8(`author ${sig}\ncommitter ${sig}\n\n${commitMessage(c)}`);
   }
 }

@@ -123,7 +123,8 @@ export class Mirror {
       this.waiting = null;
       w?.({ kind: 'failed', seq: this.seq, message: `worker failed: ${e.message}` });
     });
-    this.worker.unref();
+    // Not unref'd: at shutdown the last batches are written while nothing else keeps the
+    // process alive; stop() terminates it.
     this.timer = setInterval(() => void this.sync(), Math.max(10, this.lag / 2));
     this.timer.unref();
   }
@@ -187,9 +188,17 @@ export class Mirror {
       return;
     }
     const tips = [tip, ...[...refs.values()].filter((c): c is Commit => c !== null)];
+    const t0 = performance.now();
     const built = await this.builder.build(tips);
+    const t1 = performance.now();
+    const size = built.bytes.byteLength;
     this.inFlight = Math.min(chain.length, MAX_BATCH_COMMITS);
     const reply = await this.send(built);
+    logger.debug(
+      `git mirror: batch of ${built.commitObjects.length} commits, ${built.treeNodes.length} trees, ${size} bytes: built in ${(t1 - t0).toFixed(0)} ms, ` +
+        `${reply.kind === 'done' ? `worker ${reply.ms.toFixed(0)} ms, ${reply.objects} objects (${reply.deltas} deltas), ${reply.bytes} bytes` : reply.message}, ` +
+        `round trip ${(performance.now() - t1).toFixed(0)} ms`,
+    );
     this.inFlight = 0;
     if (reply.kind === 'failed') {
       this.builder.rollback();
@@ -230,10 +239,10 @@ export class Mirror {
 
   private send(built: Built): Promise<BatchReply | BatchFailed> {
     const seq = ++this.seq;
-    const req: BatchRequest = { kind: 'batch', seq, trees: built.trees, commits: built.commits, forgetBelow: this.builder.confirmedBelow };
+    const req: BatchRequest = { kind: 'batch', seq, bytes: built.bytes, forgetBelow: this.builder.confirmedBelow };
     return new Promise((resolve) => {
       this.waiting = resolve;
-      this.worker!.postMessage(req);
+      this.worker!.postMessage(req, [built.bytes]);
     });
   }
 

@@ -1,23 +1,21 @@
-import { createHash } from 'node:crypto';
 import { PackBuilder, type FinishedPack } from '../../git/pack/packWriter.js';
 import { deltaCost, encodeDelta, prefixSuffixSegments, type Segment } from '../../git/pack/deltaEncoder.js';
-import { EMPTY_BLOB_ID } from '../../git/objects/blob.js';
 import { permsBlob } from '../../history/nodeTree.js';
-import { PERMS_FILE, VALUE_FILE } from '../../history/layout.js';
-import { applyEdits, largeTreeOf, type Edit, type LargeTree } from './largeTree.js';
-import type { BatchRequest, Ref, TreeRecord } from './protocol.js';
+import { applyEdits, type Edit, type LargeTree } from './largeTree.js';
+import { dirEntry, encodeTree, fileEntries, sha1, treeIdOfBody } from './treeBody.js';
+import { BatchReader, COMMIT, TREE_EDITS, type WireRef } from './wire.js';
 
 /**
- * The mirror worker's encoder: one batch of records (protocol.ts) in, one pack and the ids out.
- * Pure computation (no I/O), so it also runs in-process in tests.
+ * The mirror worker's encoder: one batch of records (protocol.ts, wire.ts) in, one pack and the
+ * ids out. Pure computation (no I/O), so it also runs in-process in tests.
  *
  * Deltas: each tree is stored as an OFS_DELTA against the previous version of the same path
  * when that version is in the same pack (a chain per path); the first version of a path in a
  * pack is stored whole, so every pack stands alone. Chains are cut at MAX_DEPTH_* so that git
  * never resolves more than that many deltas to read one tree. A large directory's delta comes
- * straight from the edits that made it (largeTree.ts): cost independent of its size except for
- * one copy and one hash of the new body. Small trees use the common head and tail of the two
- * versions. Blobs and commits are stored whole (commits ≥ 512 bytes deflated).
+ * straight from the edits that made it (largeTree.ts): no search, cost independent of its size
+ * except for one copy and one hash of the new body. Small trees use the common head and tail of
+ * the two versions. Blobs and commits are stored whole (commits ≥ 512 bytes deflated).
  */
 
 /** A small tree's chain is cut after this many deltas (its whole body is a few hundred bytes). */
@@ -29,8 +27,7 @@ const DELTA_WORTH = 0.75;
 /** Bound on remembered written ids (cleared when full: duplicates across packs are harmless). */
 const MAX_WRITTEN = 2_000_000;
 
-const VALUE_ENTRY = Buffer.from(`100644 ${VALUE_FILE}\0`, 'latin1');
-const PERMS_ENTRY = Buffer.from(`100644 ${PERMS_FILE}\0`, 'latin1');
+const EMPTY_BLOB_ID = sha1(Buffer.from('blob 0\0', 'latin1'));
 
 interface ChainLink {
   readonly offset: number;
@@ -49,27 +46,7 @@ export interface PackedBatch {
   readonly large: ReadonlyMap<string, LargeTree>;
 }
 
-function hashWith(type: string, body: Buffer): Buffer {
-  return createHash('sha1').update(`${type} ${body.length}\0`, 'latin1').update(body).digest();
-}
-
-function dirEntry(name: string, id: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(7 + name.length + 20);
-  b.write('40000 ', 0, 'latin1');
-  b.write(name, 6, 'latin1');
-  b[6 + name.length] = 0;
-  id.copy(b, 7 + name.length);
-  return b;
-}
-
-function fileEntry(prefix: Buffer, id: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(prefix.length + 20);
-  prefix.copy(b, 0);
-  id.copy(b, prefix.length);
-  return b;
-}
-
-const EMPTY_BLOB = Buffer.from(EMPTY_BLOB_ID, 'hex');
+const byKey = (a: Edit, b: Edit) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 export class BatchPacker {
   /** handle → 20-byte id, until the main thread has the ids (forgetBelow). */
@@ -77,11 +54,15 @@ export class BatchPacker {
   /** Last stored large version per path. */
   private large = new Map<string, LargeTree>();
   private written = new Set<string>();
+  /** Blob ids of permission lists (few distinct ones). */
+  private readonly permsIds = new Map<string, { id: Buffer; body: Buffer }>();
+  /** Children's ids of the tree being encoded (reused: no Buffer per child). */
+  private scratch = Buffer.allocUnsafe(20 * 256);
 
   /** Encodes one batch. Nothing here is remembered until `commit(result)`. */
-  pack(req: BatchRequest): PackedBatch {
+  pack(bytes: ArrayBuffer, forgetBelow: number): PackedBatch {
     for (const h of this.handles.keys()) {
-      if (h >= req.forgetBelow) break; // Map iterates in insertion order: handles only grow
+      if (h >= forgetBelow) break; // a Map iterates in insertion order, and handles only grow
       this.handles.delete(h);
     }
     const builder = new PackBuilder('auto');
@@ -90,68 +71,95 @@ export class BatchPacker {
     const chains = new Map<string, ChainLink>();
     const large = new Map(this.large);
     let deltas = 0;
-    const has = (hex: string) => inPack.has(hex) || this.written.has(hex);
-    const ref = (r: Ref): Buffer => {
-      if (typeof r === 'string') return Buffer.from(r, 'hex');
+    const fresh = (hex: string): boolean => {
+      if (inPack.has(hex) || this.written.has(hex)) return false;
+      inPack.add(hex);
+      added.push(hex);
+      return true;
+    };
+    const resolve = (r: WireRef): Buffer => {
+      if (r === null) throw new Error('mirror worker: missing reference');
+      if (typeof r !== 'number') return r;
       const id = this.handles.get(r);
       if (id === undefined) throw new Error(`mirror worker: unknown handle ${r}`);
       return id;
     };
-    const blob = (body: Buffer, id: Buffer) => {
-      const hex = id.toString('hex');
-      if (has(hex)) return;
-      builder.add('blob', body, hex);
-      inPack.add(hex);
-      added.push(hex);
-    };
 
     const treeIds: Buffer[] = [];
-    for (const rec of req.trees) {
-      const valueBody = Buffer.from(rec.value, 'latin1');
-      const valueId = rec.value.length === 0 ? EMPTY_BLOB : hashWith('blob', valueBody);
-      const perms = permsBlob(rec.perms);
-      const permsId = Buffer.from(perms.id, 'hex');
-      blob(valueBody, valueId);
-      blob(perms.body, permsId);
-      const files: Edit[] = [
-        [PERMS_FILE, fileEntry(PERMS_ENTRY, permsId)],
-        [VALUE_FILE, fileEntry(VALUE_ENTRY, valueId)],
-      ];
-      const { body, segments } = this.encodeTree(rec, files, ref, large);
-      const id = hashWith('tree', body);
-      const hex = id.toString('hex');
-      this.handles.set(rec.h, id);
+    const commitIds: Buffer[] = [];
+    const rd = new BatchReader(bytes);
+    while (!rd.done) {
+      const kind = rd.u8();
+      const h = rd.u32();
+      if (kind === COMMIT) {
+        let text = `tree ${resolve(rd.ref()).toString('hex')}\n`;
+        for (let n = rd.u8(); n > 0; n--) text += `parent ${resolve(rd.ref()).toString('hex')}\n`;
+        const body = Buffer.from(text + rd.utf8(), 'utf8');
+        const id = sha1(Buffer.concat([Buffer.from(`commit ${body.length}\0`, 'latin1'), body]));
+        this.handles.set(h, id);
+        commitIds.push(id);
+        const hex = id.toString('hex');
+        if (fresh(hex)) builder.add('commit', body, hex);
+        continue;
+      }
+      const isLarge = rd.u8() === 1;
+      const path = rd.latin1();
+      const value = rd.latin1();
+      const perms = this.perms(rd.latin1());
+      const valueId = value.length === 0 ? EMPTY_BLOB_ID : this.valueBlob(value, fresh, builder);
+      if (value.length === 0 && fresh(EMPTY_BLOB_ID.toString('hex'))) builder.add('blob', Buffer.alloc(0), EMPTY_BLOB_ID.toString('hex'));
+      const permsHex = perms.id.toString('hex');
+      if (fresh(permsHex)) builder.add('blob', perms.body, permsHex);
+
+      let id: Buffer;
+      let body: Buffer;
+      let segments: { base: Buffer; list: Segment[] } | null = null;
+      const count = rd.u32();
+      if (kind === TREE_EDITS) {
+        const old = large.get(path);
+        if (old === undefined) throw new Error(`mirror worker: no previous version of ${path}`);
+        const edits: Edit[] = fileEntries(perms.id, valueId);
+        for (let i = 0; i < count; i++) {
+          const name = rd.latin1();
+          const r = rd.ref();
+          edits.push([`${name}/`, r === null ? null : dirEntry(name, resolve(r))]);
+        }
+        edits.sort(byKey);
+        const next = applyEdits(old, edits);
+        large.set(path, next.tree);
+        body = next.tree.body;
+        id = treeIdOfBody(body);
+        segments = { base: old.body, list: next.segments };
+      } else {
+        const names: string[] = new Array(count);
+        if (this.scratch.length < 20 * count) this.scratch = Buffer.allocUnsafe(40 * count);
+        const ids = this.scratch;
+        for (let i = 0; i < count; i++) {
+          names[i] = rd.latin1();
+          const r = rd.refInto(ids, 20 * i);
+          if (r !== true) resolve(r).copy(ids, 20 * i);
+        }
+        const t = encodeTree(names, ids, perms.id, valueId, isLarge);
+        if (t.large !== undefined) large.set(path, t.large);
+        else large.delete(path);
+        id = t.id;
+        body = t.body;
+      }
+      this.handles.set(h, id);
       treeIds.push(id);
-      if (has(hex)) continue;
-      const prev = chains.get(rec.path);
-      const maxDepth = rec.large ? MAX_DEPTH_LARGE : MAX_DEPTH_SMALL;
+      const hex = id.toString('hex');
+      if (!fresh(hex)) continue;
+      const prev = chains.get(path);
       let offset = -1;
-      if (prev !== undefined && prev.depth < maxDepth) {
+      if (prev !== undefined && prev.depth < (isLarge ? MAX_DEPTH_LARGE : MAX_DEPTH_SMALL)) {
         const segs = segments !== null && segments.base === prev.body ? segments.list : prefixSuffixSegments(prev.body, body);
         if (deltaCost(segs) <= body.length * DELTA_WORTH) {
           offset = builder.addOfsDelta(prev.offset, encodeDelta(prev.body.length, body.length, segs), hex);
-          chains.set(rec.path, { offset, body, depth: prev.depth + 1 });
+          chains.set(path, { offset, body, depth: prev.depth + 1 });
           deltas++;
         }
       }
-      if (offset < 0) chains.set(rec.path, { offset: builder.add('tree', body, hex), body, depth: 0 });
-      inPack.add(hex);
-      added.push(hex);
-    }
-
-    const commitIds: Buffer[] = [];
-    for (const c of req.commits) {
-      let head = `tree ${ref(c.tree).toString('hex')}\n`;
-      for (const p of c.parents) head += `parent ${ref(p).toString('hex')}\n`;
-      const body = Buffer.from(head + c.rest, 'utf8');
-      const id = hashWith('commit', body);
-      const hex = id.toString('hex');
-      this.handles.set(c.h, id);
-      commitIds.push(id);
-      if (has(hex)) continue;
-      builder.add('commit', body, hex);
-      inPack.add(hex);
-      added.push(hex);
+      if (offset < 0) chains.set(path, { offset: builder.add('tree', body, hex), body, depth: 0 });
     }
     return {
       pack: builder.count === 0 ? null : builder.finish(),
@@ -177,44 +185,24 @@ export class BatchPacker {
     return n;
   }
 
-  /**
-   * A record's tree body, and for a large directory given as edits, the segments that build it
-   * from the previous version (`base`: that version's body).
-   */
-  private encodeTree(
-    rec: TreeRecord,
-    files: Edit[],
-    ref: (r: Ref) => Buffer,
-    large: Map<string, LargeTree>,
-  ): { body: Buffer; segments: { base: Buffer; list: Segment[] } | null } {
-    if (rec.edits !== undefined) {
-      const old = large.get(rec.path);
-      if (old === undefined) throw new Error(`mirror worker: no previous version of ${rec.path}`);
-      const edits: Edit[] = files;
-      const e = rec.edits;
-      for (let i = 0; i < e.length; i += 2) {
-        const name = e[i] as string;
-        const r = e[i + 1] as Ref | null;
-        edits.push([`${name}/`, r === null ? null : dirEntry(name, ref(r))]);
-      }
-      edits.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      const { tree, segments } = applyEdits(old, edits);
-      large.set(rec.path, tree);
-      return { body: tree.body, segments: { base: old.body, list: segments } };
+  private perms(wire: string): { id: Buffer; body: Buffer } {
+    let p = this.permsIds.get(wire);
+    if (p === undefined) {
+      const b = permsBlob(wire);
+      p = { id: Buffer.from(b.id, 'hex'), body: b.body };
+      if (this.permsIds.size >= 4096) this.permsIds.clear();
+      this.permsIds.set(wire, p);
     }
-    const entries: Edit[] = files;
-    const k = rec.kids ?? [];
-    for (let i = 0; i < k.length; i += 2) {
-      const name = k[i] as string;
-      entries.push([`${name}/`, dirEntry(name, ref(k[i + 1] as Ref))]);
-    }
-    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    if (rec.large) {
-      const tree = largeTreeOf(entries);
-      large.set(rec.path, tree);
-      return { body: tree.body, segments: null };
-    }
-    large.delete(rec.path);
-    return { body: Buffer.concat(entries.map((x) => x[1] as Buffer)), segments: null };
+    return p;
+  }
+
+  /** A value's blob id, adding the blob to the pack when new. */
+  private valueBlob(value: string, fresh: (hex: string) => boolean, builder: PackBuilder): Buffer {
+    const header = `blob ${value.length}\0`;
+    const object = Buffer.from(header + value, 'latin1');
+    const id = sha1(object);
+    const hex = id.toString('hex');
+    if (fresh(hex)) builder.add('blob', object.subarray(header.length), hex);
+    return id;
   }
 }

@@ -2,54 +2,31 @@
  * What the live mirror's main thread and its worker (thread.ts) send each other. The in-memory
  * tree is immutable Node objects that cannot cross threads, so the main thread serialises the
  * nodes each batch adds (batchBuilder.ts) — changed paths only, and for a large directory only
- * the children that changed — and the worker encodes, hashes, deltifies, compresses and writes
- * them (packer.ts), answering with the ids.
+ * the children that changed — as bytes (wire.ts), and the worker encodes, hashes, deltifies,
+ * compresses and writes them (packer.ts), answering with the ids.
+ *
+ * Records (see wire.ts for the bytes), children before parents, trees before the commits that
+ * name them, parents before children:
+ *   - a tree: handle, path (`/` for the root; versions of one path are delta bases for each
+ *     other), value and permissions (wire form), and either all its children (`[name, ref]`
+ *     in byte order of the names) or, for a large directory whose previous version the worker
+ *     holds, the children that changed since that version (a removed child has no ref);
+ *     `large` asks the worker to hold this version as the base of the next edits of its path;
+ *   - a commit: handle, tree, parents, and the rest of its body (signatures, blank line,
+ *     message).
  */
 
 /**
- * A tree or commit another record points at: a 40-hex id (the repository has the object, or an
- * earlier batch wrote it), or the handle of a record of this batch or of an earlier one whose
- * ids the main thread has not received yet.
+ * A tree or commit a record points at: a 40-hex id (the repository has the object: an earlier
+ * batch wrote it, or it was there at start), or the handle of a record of this batch.
  */
 export type Ref = string | number;
-
-/** One node's tree. Children before parents: a handle is always defined before it is used. */
-export interface TreeRecord {
-  /** Handle (unique for the life of the worker). */
-  readonly h: number;
-  /** The node's path (`/` for the root): versions of one path are delta bases for each other. */
-  readonly path: string;
-  /** The value, one char per byte (latin1). */
-  readonly value: string;
-  /** The permissions, wire form (NUL-terminated entries). */
-  readonly perms: string;
-  /**
-   * The children as `[name, ref, name, ref, …]` in byte order of the names: all of them, for a
-   * small directory or the first large version of a path.
-   */
-  readonly kids?: readonly (string | Ref)[];
-  /**
-   * A large directory given as its changes since the previous large version of the same path
-   * the worker was sent: `[name, ref | null, …]` (null = removed), any order.
-   */
-  readonly edits?: readonly (string | Ref | null)[];
-  /** The worker keeps this version (as the base of the next `edits` of this path). */
-  readonly large: boolean;
-}
-
-/** One commit: the body is `tree`, `parent` lines, then `rest` (signatures, blank line, message). */
-export interface CommitRecord {
-  readonly h: number;
-  readonly tree: Ref;
-  readonly parents: readonly Ref[];
-  readonly rest: string;
-}
 
 export interface BatchRequest {
   readonly kind: 'batch';
   readonly seq: number;
-  readonly trees: readonly TreeRecord[];
-  readonly commits: readonly CommitRecord[];
+  /** The records (wire.ts), transferred. */
+  readonly bytes: ArrayBuffer;
   /** Handles below this are resolved on the main thread: the worker may forget them. */
   readonly forgetBelow: number;
 }

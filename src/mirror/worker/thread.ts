@@ -23,7 +23,7 @@ port.on('message', (req: BatchRequest) => {
 async function run(req: BatchRequest): Promise<void> {
   const t0 = performance.now();
   try {
-    const done = packer.pack(req);
+    const done = packer.pack(req.bytes, req.forgetBelow);
     let pack: string | null = null;
     if (done.pack !== null) pack = await storePack(gitDir, done.pack, 'xsgit');
     packer.commit(done);
