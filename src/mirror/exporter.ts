@@ -89,10 +89,19 @@ export class GitExporter {
   constructor(private readonly opts: ExporterOptions) {
     this.gitDir = opts.gitDir;
     this.indexer = chooseIndexer(opts.indexer ?? 'auto', opts.gitCommand);
-    const created = claimRepository(this.gitDir);
-    this.base = created ? null : new RepoObjects(this.gitDir);
+    // A directory xsgit may not write into fails the first export (with why), not here: a
+    // CONTROL caller reports an export's failure, not a constructor's.
+    let created = false;
+    try {
+      created = claimRepository(this.gitDir);
+    } catch (e) {
+      this.refused = e as Error;
+    }
+    this.base = created || this.refused !== null ? null : new RepoObjects(this.gitDir);
     this.known = new ExportedObjects(this.base, opts.maxKnownIds);
   }
+
+  private refused: Error | null = null;
 
   /** Writes what is new and updates the refs. Calls queue up behind each other. */
   export(req: ExportRequest): Promise<ExportResult> {
@@ -111,6 +120,7 @@ export class GitExporter {
   }
 
   private async run(req: ExportRequest): Promise<ExportResult> {
+    if (this.refused !== null) throw this.refused;
     const t0 = performance.now();
     try {
       return await this.write(req, t0);

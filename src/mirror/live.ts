@@ -39,6 +39,8 @@ const MAX_BATCH_COMMITS = 3000;
  * `lostCommits`, logged): memory stays bounded whatever happens to the repository.
  */
 const MAX_BACKLOG = 20_000;
+/** Longest wait between two attempts while the repository fails. */
+const MAX_RETRY_MS = 30_000;
 /** Packs written between two background `git repack --geometric=2 -d` (see docs/mirror.md). */
 const REPACK_EVERY = 16;
 
@@ -71,6 +73,8 @@ export class Mirror {
   private repacking: Promise<void> | null = null;
   private packsSinceRepack = 0;
   private readonly headRef: string;
+  private failuresInARow = 0;
+  private retryAt = 0;
 
   state: MirrorState = 'ok';
   lastError: string | null = null;
@@ -129,13 +133,11 @@ export class Mirror {
     this.timer.unref();
   }
 
-  /** Commits of main not in the repository yet (including the batch being written). */
+  /** Commits of main the repository's `main` does not reach yet (the batch being written
+   *  included). */
   get backlog(): number {
     let n = 0;
-    for (let c: Commit | undefined = this.daemon.store.history.head; c !== undefined && c !== this.exported; c = c.parents[0]) {
-      if (this.builder.isSent(c) && c.id !== undefined) break;
-      n++;
-    }
+    for (let c: Commit | undefined = this.daemon.store.history.head; c !== undefined && c !== this.exported; c = c.parents[0]) n++;
     return n;
   }
 
@@ -147,6 +149,10 @@ export class Mirror {
   /** Writes what is new; resolves when the repository has it or the batch failed. */
   sync(): Promise<void> {
     if (this.running !== null) return this.running;
+    if (this.state === 'failing' && Date.now() < this.retryAt) {
+      this.degradedPrune();
+      return Promise.resolve();
+    }
     this.running = this.batch()
       .catch((e: Error) => this.fail(e.message))
       .finally(() => {
@@ -193,7 +199,9 @@ export class Mirror {
     const t1 = performance.now();
     const size = built.bytes.byteLength;
     this.inFlight = Math.min(chain.length, MAX_BATCH_COMMITS);
-    const reply = await this.send(built);
+    // Nothing new to write (a ref to retry, or to move onto commits already written).
+    const reply: BatchReply | BatchFailed =
+      size === 0 ? { kind: 'done', seq: 0, treeIds: '', commitIds: '', pack: null, objects: 0, deltas: 0, bytes: 0, ms: 0, heldBytes: this.workerBytes } : await this.send(built);
     logger.debug(
       `git mirror: batch of ${built.commitObjects.length} commits, ${built.treeNodes.length} trees, ${size} bytes: built in ${(t1 - t0).toFixed(0)} ms, ` +
         `${reply.kind === 'done' ? `worker ${reply.ms.toFixed(0)} ms, ${reply.objects} objects (${reply.deltas} deltas), ${reply.bytes} bytes` : reply.message}, ` +
@@ -207,6 +215,7 @@ export class Mirror {
     }
     this.builder.confirm(built, reply.treeIds, reply.commitIds);
     await this.recordShallow(built.cut);
+    // The objects are in; a ref someone else moved stops the batch here (RefMovedError).
     await this.owned.set(this.headRef, tip.id as string);
     for (const [name, c] of refs) {
       const full = fullRefName(name);
@@ -227,6 +236,7 @@ export class Mirror {
     this.workerBytes = reply.heldBytes;
     if (this.state === 'failing') logger.info(`git mirror: writing again (${this.failures} failed batches so far)`);
     this.state = 'ok';
+    this.failuresInARow = 0;
     this.lastError = null;
     if (reply.pack !== null) this.packsSinceRepack++;
     // Everything up to the tip is in the repository, ids included: retention may cut now,
@@ -248,6 +258,9 @@ export class Mirror {
 
   private fail(message: string): void {
     this.failures++;
+    // Retry with backoff: every attempt rebuilds the backlog's records on the main thread.
+    this.failuresInARow++;
+    this.retryAt = Date.now() + Math.min(MAX_RETRY_MS, Math.max(10, this.lag / 2) * 2 ** Math.min(10, this.failuresInARow - 1));
     if (this.state !== 'failing' || this.lastError !== message) {
       logger.error(`git mirror: cannot write to ${this.gitDir}: ${message} (${this.backlog} commits waiting; retrying every ${Math.max(10, this.lag / 2)} ms)`);
     }
@@ -339,6 +352,7 @@ export class Mirror {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    this.retryAt = 0; // one last attempt, whatever the backoff
     for (let i = 0; i < 100 && this.worker !== null && this.backlog > 0; i++) {
       const before = this.backlog;
       await this.sync();
