@@ -63,6 +63,7 @@ interface Side extends Record<string, unknown> {
   deltas?: number;
   exit_code?: number | null;
   fsck_ok?: boolean;
+  fsck_output?: string;
   fsck_s?: number;
 }
 
@@ -104,6 +105,7 @@ async function run(guests: number, toolstacks: number, withRepo: boolean): Promi
       const t = performance.now();
       const f = spawnSync('git', ['--git-dir', gitDir, 'fsck', '--strict', '--no-progress'], { encoding: 'utf8', maxBuffer: 64 << 20 });
       out.fsck_ok = f.status === 0 && f.stdout.trim() === '';
+      if (!out.fsck_ok) out.fsck_output = `${f.stdout}${f.stderr}`.split('\n').slice(0, 5).join(' | ');
       out.fsck_s = Math.round(performance.now() - t) / 1000;
       spawnSync('rm', ['-rf', tmp as string]);
     }
@@ -162,7 +164,7 @@ export const mirror: Workload = {
       rows.set(`${id}.catchup`, m('s after the last boot until the repository has every commit ↓', 'lower', 2), X, git.catch_up_s ?? null);
       rows.set(`${id}.commits`, { ...m('commits', 'none', 0), hidden: true }, X, git.commits ?? null);
       if (git.exit_code !== 0) notes.push(`${variant}: the daemon with --git-dir exited ${git.exit_code}`);
-      if (!git.fsck_ok) notes.push(`${variant}: git fsck --strict reported problems`);
+      if (!git.fsck_ok) notes.push(`${variant}: git fsck --strict reported problems: ${git.fsck_output ?? ''}`);
       if (a.errors || b.errors) notes.push(`${variant}: boot errors ${a.errors} / ${b.errors}`);
     }
     return {

@@ -149,9 +149,12 @@ export class BatchBuilder {
       if (!top[2]) {
         top[2] = true;
         const base = top[1] === '/' ? '/' : `${top[1]}/`;
-        node.children.forEach((name, child) => {
+        const visit = (name: string, child: Node) => {
           if (child.mirrorMark === 0) stack.push([child, base + name, false]);
-        });
+        };
+        const prev = node.children.size >= LARGE ? this.large.get(top[1]) : undefined;
+        if (prev === undefined) node.children.forEach(visit);
+        else changedLeaves(prev.children, node.children, visit);
         continue;
       }
       stack.pop();
@@ -186,24 +189,13 @@ export class BatchBuilder {
     });
   }
 
-  /** The children of `now` that differ from `before` (count, then name and ref or none).
-   *  Unchanged B-tree leaves are shared arrays: only the entries of changed leaves are read. */
+  /** The children of `now` that differ from `before` (count, then name and ref or none). */
   private writeEdits(before: ChildMap<Node>, now: ChildMap<Node>, w: BatchWriter): void {
     const out: (string | Ref | null)[] = [];
-    const oldLeaves = new Set<readonly unknown[]>();
-    before.forEachLeaf((l) => oldLeaves.add(l));
-    const newLeaves = new Set<readonly unknown[]>();
-    now.forEachLeaf((l) => {
-      newLeaves.add(l);
-      if (oldLeaves.has(l)) return;
-      for (let i = 0; i < l.length; i += 2) {
-        const name = l[i] as string;
-        const child = l[i + 1] as Node;
-        if (before.get(name) !== child) out.push(name, this.ref(child));
-      }
+    const gone = changedLeaves(before, now, (name, child) => {
+      if (before.get(name) !== child) out.push(name, this.ref(child));
     });
-    for (const l of oldLeaves) {
-      if (newLeaves.has(l)) continue;
+    for (const l of gone) {
       for (let i = 0; i < l.length; i += 2) {
         const name = l[i] as string;
         if (!now.has(name)) out.push(name, null);
@@ -238,4 +230,20 @@ export class BatchBuilder {
     this.writeCommitParents(c, w);
     w.utf8(`author ${sig}\ncommitter ${sig}\n\n${commitMessage(c)}`);
   }
+}
+
+/**
+ * Visits the entries of the B-tree leaves of `now` that `before` does not share (unchanged
+ * leaves are the same arrays in both versions), and returns the leaves of `before` that `now`
+ * does not share. Costs the number of leaves plus the entries of the changed ones, not the
+ * number of children.
+ */
+function changedLeaves(before: ChildMap<Node>, now: ChildMap<Node>, fn: (name: string, child: Node) => void): (readonly unknown[])[] {
+  const oldLeaves = new Set<readonly unknown[]>();
+  before.forEachLeaf((l) => oldLeaves.add(l));
+  now.forEachLeaf((l) => {
+    if (oldLeaves.delete(l)) return;
+    for (let i = 0; i < l.length; i += 2) fn(l[i] as string, l[i + 1] as Node);
+  });
+  return [...oldLeaves];
 }

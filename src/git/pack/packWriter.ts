@@ -97,6 +97,17 @@ export function ofsDeltaDistance(distance: number): Buffer {
   return Buffer.from(bytes);
 }
 
+/**
+ * zlib's setup dominates deflating a small body: with the default 32 KiB window and memLevel 8
+ * a 2 KB commit took ~0.5 ms here, with a window just larger than the body and memLevel 4
+ * ~30 µs, for the same output size. Any window size is a valid zlib stream for git.
+ */
+function deflateSized(body: Buffer, level: number): Buffer {
+  let windowBits = 9;
+  while (windowBits < 15 && 1 << windowBits < body.length + 262) windowBits++;
+  return deflateSync(body, { level, windowBits, memLevel: windowBits < 15 ? 4 : 8 });
+}
+
 export class PackBuilder {
   private readonly chunks: Buffer[] = [];
   private readonly entries: PackedEntry[] = [];
@@ -127,7 +138,7 @@ export class PackBuilder {
   }
 
   private push(head: Buffer, body: Buffer, level: number, id: string): number {
-    const data = level === 0 ? storedZlib(body) : deflateSync(body, { level });
+    const data = level === 0 ? storedZlib(body) : deflateSized(body, level);
     const offset = 12 + this.size;
     this.chunks.push(head, data);
     this.entries.push({ id, offset, crc: crc32(data, crc32(head)) });

@@ -24,10 +24,17 @@ const MAX_DEPTH_SMALL = 50;
 const MAX_DEPTH_LARGE = 1000;
 /** A delta is used when it is at most this share of the whole body. */
 const DELTA_WORTH = 0.75;
-/** Bound on remembered written ids (cleared when full: duplicates across packs are harmless). */
-const MAX_WRITTEN = 2_000_000;
+/**
+ * Blobs remembered across packs (cleared when full). Values repeat across guests and versions
+ * ("", "1", "4", a permission list), so a few thousand cover most. Trees and commits are not
+ * remembered: the main thread never sends a node twice, and a duplicate in another pack (a
+ * value set back to an older one) is harmless. Remembering every id cost more memory than the
+ * repository saved.
+ */
+const MAX_BLOBS = 65_536;
 
 const EMPTY_BLOB_ID = sha1(Buffer.from('blob 0\0', 'latin1'));
+const EMPTY_BLOB_HEX = EMPTY_BLOB_ID.toString('hex');
 
 interface ChainLink {
   readonly offset: number;
@@ -40,7 +47,7 @@ export interface PackedBatch {
   readonly treeIds: string;
   readonly commitIds: string;
   readonly deltas: number;
-  /** Ids this pack adds, to be remembered once it is safely stored (`commit`). */
+  /** Blob ids this pack adds, to be remembered once it is safely stored (`commit`). */
   readonly added: readonly string[];
   /** Large-directory versions to keep once the pack is stored. */
   readonly large: ReadonlyMap<string, LargeTree>;
@@ -53,9 +60,9 @@ export class BatchPacker {
   private readonly handles = new Map<number, Buffer>();
   /** Last stored large version per path. */
   private large = new Map<string, LargeTree>();
-  private written = new Set<string>();
+  private blobs = new Set<string>();
   /** Blob ids of permission lists (few distinct ones). */
-  private readonly permsIds = new Map<string, { id: Buffer; body: Buffer }>();
+  private readonly permsIds = new Map<string, { id: Buffer; hex: string; body: Buffer }>();
   /** Children's ids of the tree being encoded (reused: no Buffer per child). */
   private scratch = Buffer.allocUnsafe(20 * 256);
 
@@ -72,8 +79,12 @@ export class BatchPacker {
     const large = new Map(this.large);
     let deltas = 0;
     const fresh = (hex: string): boolean => {
-      if (inPack.has(hex) || this.written.has(hex)) return false;
+      if (inPack.has(hex)) return false;
       inPack.add(hex);
+      return true;
+    };
+    const freshBlob = (hex: string): boolean => {
+      if (this.blobs.has(hex) || !fresh(hex)) return false;
       added.push(hex);
       return true;
     };
@@ -94,8 +105,11 @@ export class BatchPacker {
       if (kind === COMMIT) {
         let text = `tree ${resolve(rd.ref()).toString('hex')}\n`;
         for (let n = rd.u8(); n > 0; n--) text += `parent ${resolve(rd.ref()).toString('hex')}\n`;
-        const body = Buffer.from(text + rd.utf8(), 'utf8');
-        const id = sha1(Buffer.concat([Buffer.from(`commit ${body.length}\0`, 'latin1'), body]));
+        text += rd.utf8();
+        const header = `commit ${Buffer.byteLength(text, 'utf8')}\0`;
+        const object = Buffer.from(header + text, 'utf8');
+        const body = object.subarray(header.length);
+        const id = sha1(object);
         this.handles.set(h, id);
         commitIds.push(id);
         const hex = id.toString('hex');
@@ -106,10 +120,9 @@ export class BatchPacker {
       const path = rd.latin1();
       const value = rd.latin1();
       const perms = this.perms(rd.latin1());
-      const valueId = value.length === 0 ? EMPTY_BLOB_ID : this.valueBlob(value, fresh, builder);
-      if (value.length === 0 && fresh(EMPTY_BLOB_ID.toString('hex'))) builder.add('blob', Buffer.alloc(0), EMPTY_BLOB_ID.toString('hex'));
-      const permsHex = perms.id.toString('hex');
-      if (fresh(permsHex)) builder.add('blob', perms.body, permsHex);
+      const valueId = value.length === 0 ? EMPTY_BLOB_ID : this.valueBlob(value, freshBlob, builder);
+      if (value.length === 0 && freshBlob(EMPTY_BLOB_HEX)) builder.add('blob', Buffer.alloc(0), EMPTY_BLOB_HEX);
+      if (freshBlob(perms.hex)) builder.add('blob', perms.body, perms.hex);
 
       let id: Buffer;
       let body: Buffer;
@@ -173,8 +186,8 @@ export class BatchPacker {
 
   /** The batch's pack is stored: remember its objects and large versions. */
   commit(done: PackedBatch): void {
-    if (this.written.size + done.added.length > MAX_WRITTEN) this.written = new Set();
-    for (const id of done.added) this.written.add(id);
+    if (this.blobs.size + done.added.length > MAX_BLOBS) this.blobs = new Set();
+    for (const id of done.added) this.blobs.add(id);
     this.large = new Map(done.large);
   }
 
@@ -185,11 +198,11 @@ export class BatchPacker {
     return n;
   }
 
-  private perms(wire: string): { id: Buffer; body: Buffer } {
+  private perms(wire: string): { id: Buffer; hex: string; body: Buffer } {
     let p = this.permsIds.get(wire);
     if (p === undefined) {
       const b = permsBlob(wire);
-      p = { id: Buffer.from(b.id, 'hex'), body: b.body };
+      p = { id: Buffer.from(b.id, 'hex'), hex: b.id, body: b.body };
       if (this.permsIds.size >= 4096) this.permsIds.clear();
       this.permsIds.set(wire, p);
     }
