@@ -44,8 +44,10 @@ export class BatchBuilder {
   private nextHandle = 1;
   /** Handles from here on belong to the batch being built or written. */
   private batchStart = 1;
+  /** The last version sent of each large directory (the worker holds the same). */
   private large = new Map<string, Node>();
-  private confirmedLarge = new Map<string, Node>();
+  /** The last version of each path sent in the batch being built (any size). */
+  private recent = new Map<string, Node>();
   private provisional: Item[] = [];
 
   /** Handles below this have their ids on the objects (the worker may forget them). */
@@ -74,6 +76,7 @@ export class BatchBuilder {
   /** Serialises every commit reachable from `tips` that was not sent, parents first. */
   async build(tips: readonly Commit[]): Promise<Built> {
     this.batchStart = this.nextHandle;
+    this.recent = new Map();
     const w = new BatchWriter();
     const treeNodes: Node[] = [];
     const commitObjects: Commit[] = [];
@@ -110,7 +113,11 @@ export class BatchBuilder {
     for (let i = 0; i < b.treeNodes.length; i++) b.treeNodes[i].treeId ??= treeIds.slice(40 * i, 40 * i + 40);
     for (let i = 0; i < b.commitObjects.length; i++) b.commitObjects[i].id ??= commitIds.slice(40 * i, 40 * i + 40);
     this.batchStart = this.nextHandle;
-    this.confirmedLarge = new Map(this.large);
+    for (const [path, node] of this.recent) {
+      if (node.children.size >= LARGE) this.large.set(path, node);
+      else this.large.delete(path);
+    }
+    this.recent = new Map();
     this.provisional = [];
   }
 
@@ -118,7 +125,7 @@ export class BatchBuilder {
   rollback(): void {
     for (const x of this.provisional) x.mirrorMark = 0;
     this.provisional = [];
-    this.large = new Map(this.confirmedLarge);
+    this.recent = new Map();
     this.batchStart = this.nextHandle;
   }
 
@@ -152,7 +159,7 @@ export class BatchBuilder {
         const visit = (name: string, child: Node) => {
           if (child.mirrorMark === 0) stack.push([child, base + name, false]);
         };
-        const prev = node.children.size >= LARGE ? this.large.get(top[1]) : undefined;
+        const prev = node.children.size >= LARGE ? this.previous(top[1]) : undefined;
         if (prev === undefined) node.children.forEach(visit);
         else changedLeaves(prev.children, node.children, visit);
         continue;
@@ -166,12 +173,22 @@ export class BatchBuilder {
     return n;
   }
 
+  /** The version of `path` the worker holds: sent earlier in this batch, or a large one sent
+   *  in an earlier batch. */
+  private previous(path: string): Node | undefined {
+    return this.recent.get(path) ?? this.large.get(path);
+  }
+
+  /**
+   * A tree as the children that changed since the version of the same path the worker holds,
+   * or, when it holds none, as all of them. Within a batch, the directories near the root
+   * change with every commit: this sends them as one or two entries each, not all of them.
+   */
   private writeTree(node: Node, path: string, w: BatchWriter): void {
     const isLarge = node.children.size >= LARGE;
-    const prev = this.large.get(path);
-    if (isLarge) this.large.set(path, node);
-    else if (prev !== undefined) this.large.delete(path);
-    const edits = isLarge && prev !== undefined;
+    const prev = this.previous(path);
+    this.recent.set(path, node);
+    const edits = prev !== undefined;
     w.u8(edits ? TREE_EDITS : TREE_KIDS);
     w.u32(this.mark(node));
     w.u8(isLarge ? 1 : 0);

@@ -76,7 +76,9 @@ export class BatchPacker {
     const inPack = new Set<string>();
     const added: string[] = [];
     const chains = new Map<string, ChainLink>();
-    const large = new Map(this.large);
+    // Every path's last version in this batch (edits apply to it); large ones are kept after.
+    const index = new Map(this.large);
+    const largePaths = new Set(this.large.keys());
     let deltas = 0;
     const fresh = (hex: string): boolean => {
       if (inPack.has(hex)) return false;
@@ -129,7 +131,7 @@ export class BatchPacker {
       let segments: { base: Buffer; list: Segment[] } | null = null;
       const count = rd.u32();
       if (kind === TREE_EDITS) {
-        const old = large.get(path);
+        const old = index.get(path);
         if (old === undefined) throw new Error(`mirror worker: no previous version of ${path}`);
         const edits: Edit[] = fileEntries(perms.id, valueId);
         for (let i = 0; i < count; i++) {
@@ -139,7 +141,7 @@ export class BatchPacker {
         }
         edits.sort(byKey);
         const next = applyEdits(old, edits);
-        large.set(path, next.tree);
+        index.set(path, next.tree);
         body = next.tree.body;
         id = treeIdOfBody(body);
         segments = { base: old.body, list: next.segments };
@@ -152,12 +154,13 @@ export class BatchPacker {
           const r = rd.refInto(ids, 20 * i);
           if (r !== true) resolve(r).copy(ids, 20 * i);
         }
-        const t = encodeTree(names, ids, perms.id, valueId, isLarge);
-        if (t.large !== undefined) large.set(path, t.large);
-        else large.delete(path);
+        const t = encodeTree(names, ids, perms.id, valueId, true);
+        index.set(path, t.large as LargeTree);
         id = t.id;
         body = t.body;
       }
+      if (isLarge) largePaths.add(path);
+      else largePaths.delete(path);
       this.handles.set(h, id);
       treeIds.push(id);
       const hex = id.toString('hex');
@@ -174,6 +177,8 @@ export class BatchPacker {
       }
       if (offset < 0) chains.set(path, { offset: builder.add('tree', body, hex), body, depth: 0 });
     }
+    const large = new Map<string, LargeTree>();
+    for (const p of largePaths) large.set(p, index.get(p) as LargeTree);
     return {
       pack: builder.count === 0 ? null : builder.finish(),
       treeIds: Buffer.concat(treeIds).toString('hex'),
