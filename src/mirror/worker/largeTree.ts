@@ -35,6 +35,27 @@ export function largeTreeOf(entries: readonly Edit[]): LargeTree {
   return { keys, offsets, body: Buffer.concat(parts, pos) };
 }
 
+/**
+ * The LargeTree view of a tree body (entries `<mode> <name>\0<20-byte id>`): built only for a
+ * version that is about to be edited, so that most small trees never pay for keys and offsets.
+ */
+export function indexTree(body: Buffer): LargeTree {
+  const keys: string[] = [];
+  const offsets: number[] = [];
+  let off = 0;
+  while (off < body.length) {
+    offsets.push(off);
+    const space = body.indexOf(32, off);
+    const nul = body.indexOf(0, space);
+    const name = body.toString('latin1', space + 1, nul);
+    // Directories (mode 40000) sort as if their name ended in '/'.
+    keys.push(body[off] === 0x34 ? `${name}/` : name);
+    off = nul + 21;
+  }
+  offsets.push(body.length);
+  return { keys, offsets, body };
+}
+
 /** First index in keys[from..] whose key is ≥ key. */
 function lowerBound(keys: readonly string[], key: string, from: number): number {
   let lo = from;

@@ -1,7 +1,7 @@
 import { PackBuilder, type FinishedPack } from '../../git/pack/packWriter.js';
 import { deltaCost, encodeDelta, prefixSuffixSegments, type Segment } from '../../git/pack/deltaEncoder.js';
 import { permsBlob } from '../../history/nodeTree.js';
-import { applyEdits, type Edit, type LargeTree } from './largeTree.js';
+import { applyEdits, indexTree, type Edit, type LargeTree } from './largeTree.js';
 import { dirEntry, encodeTree, fileEntries, sha1, treeIdOfBody } from './treeBody.js';
 import { BatchReader, COMMIT, TREE_EDITS, type WireRef } from './wire.js';
 
@@ -77,7 +77,8 @@ export class BatchPacker {
     const added: string[] = [];
     const chains = new Map<string, ChainLink>();
     // Every path's last version in this batch (edits apply to it); large ones are kept after.
-    const index = new Map(this.large);
+    // A small tree's version is kept as its body, indexed only if an edit comes for it.
+    const index = new Map<string, LargeTree | Buffer>(this.large);
     const largePaths = new Set(this.large.keys());
     let deltas = 0;
     const fresh = (hex: string): boolean => {
@@ -131,8 +132,9 @@ export class BatchPacker {
       let segments: { base: Buffer; list: Segment[] } | null = null;
       const count = rd.u32();
       if (kind === TREE_EDITS) {
-        const old = index.get(path);
-        if (old === undefined) throw new Error(`mirror worker: no previous version of ${path}`);
+        const held = index.get(path);
+        if (held === undefined) throw new Error(`mirror worker: no previous version of ${path}`);
+        const old = Buffer.isBuffer(held) ? indexTree(held) : held;
         const edits: Edit[] = fileEntries(perms.id, valueId);
         for (let i = 0; i < count; i++) {
           const name = rd.latin1();
@@ -154,8 +156,8 @@ export class BatchPacker {
           const r = rd.refInto(ids, 20 * i);
           if (r !== true) resolve(r).copy(ids, 20 * i);
         }
-        const t = encodeTree(names, ids, perms.id, valueId, true);
-        index.set(path, t.large as LargeTree);
+        const t = encodeTree(names, ids, perms.id, valueId, isLarge);
+        index.set(path, t.large ?? t.body);
         id = t.id;
         body = t.body;
       }
@@ -178,7 +180,10 @@ export class BatchPacker {
       if (offset < 0) chains.set(path, { offset: builder.add('tree', body, hex), body, depth: 0 });
     }
     const large = new Map<string, LargeTree>();
-    for (const p of largePaths) large.set(p, index.get(p) as LargeTree);
+    for (const p of largePaths) {
+      const held = index.get(p) as LargeTree | Buffer;
+      large.set(p, Buffer.isBuffer(held) ? indexTree(held) : held);
+    }
     return {
       pack: builder.count === 0 ? null : builder.finish(),
       treeIds: Buffer.concat(treeIds).toString('hex'),
