@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { gitAvailable, runGit } from '../git/repo/gitBinary.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { gitAvailable, gitEnv, runGit } from '../git/repo/gitBinary.js';
 import { writeAtomic } from '../git/repo/refs.js';
 import { addShallow } from '../git/repo/shallow.js';
 import { RepoObjects } from '../git/repo/objectStore.js';
@@ -43,6 +44,10 @@ const MAX_BACKLOG = 20_000;
 const MAX_RETRY_MS = 30_000;
 /** Packs written between two background `git repack --geometric=2 -d` (see docs/mirror.md). */
 const REPACK_EVERY = 16;
+/** Batches of at most this many commits count as an idle host's (see maybeRepack). */
+const IDLE_BATCH = 50;
+/** How long shutdown waits for a background repack before stopping it. */
+const REPACK_WAIT_MS = 30_000;
 
 export type MirrorState = 'ok' | 'failing' | 'stopped';
 
@@ -70,7 +75,7 @@ export class Mirror {
   private seq = 0;
   private waiting: ((r: BatchReply | BatchFailed) => void) | null = null;
   private readonly lags = new LagSamples();
-  private repacking: Promise<void> | null = null;
+  private repack: { child: ChildProcess; done: Promise<void> } | null = null;
   private packsSinceRepack = 0;
   private readonly headRef: string;
   private failuresInARow = 0;
@@ -241,10 +246,10 @@ export class Mirror {
     if (reply.pack !== null) this.packsSinceRepack++;
     // Everything up to the tip is in the repository, ids included: retention may cut now,
     // unless commits after the tip wait (they must not be cut before they are written).
-    if (caughtUp) this.daemon.pruner.run();
+    if (caughtUp || h.pruneCandidates().every((c) => this.builder.isSent(c))) this.daemon.pruner.run();
     else this.degradedPrune();
     if (this.retention) await this.trim();
-    this.maybeRepack();
+    this.maybeRepack(written.length);
   }
 
   private send(built: Built): Promise<BatchReply | BatchFailed> {
@@ -300,21 +305,44 @@ export class Mirror {
 
   /**
    * Packs written one batch each stay whole-object at their first version of every path; with
-   * git installed, `git repack --geometric=2 -d` runs in the background every REPACK_EVERY packs
-   * (a child process: off the event loop), which merges the small packs and deltifies across
-   * them. Not with `--git-retention` (its own `git gc` does it).
+   * git installed, `git repack --geometric=2 -d` runs in the background (a child process: off
+   * the event loop) once REPACK_EVERY packs have been written and the batches are small (an idle
+   * host, where each pack holds a commit or two and its directories whole). It merges the small
+   * packs and deltifies across them. During a storm the batches are large, their packs already
+   * deltified, and git would compete with the daemon for the CPU: the repack waits. Not with
+   * `--git-retention` (its own `git gc` does it).
    */
-  private maybeRepack(): void {
-    if (this.retention || this.repacking !== null || this.packsSinceRepack < REPACK_EVERY || !gitAvailable()) return;
+  private maybeRepack(batchCommits: number): void {
+    if (this.retention || this.repack !== null || this.packsSinceRepack < REPACK_EVERY || batchCommits > IDLE_BATCH || !gitAvailable()) return;
     this.packsSinceRepack = 0;
-    this.repacking = runGit('git', this.gitDir, ['repack', '--geometric=2', '-d', '-q', '--no-write-bitmap-index'])
-      .then(() => {
-        this.repacks++;
-      })
-      .catch((e: Error) => logger.warn(`git mirror: background repack: ${e.message}`))
-      .finally(() => {
-        this.repacking = null;
+    const child = spawn('git', ['repack', '--geometric=2', '-d', '-q', '--no-write-bitmap-index'], { cwd: this.gitDir, env: gitEnv(this.gitDir), stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const done = new Promise<void>((resolve) => {
+      child.once('error', (e) => {
+        logger.warn(`git mirror: background repack: ${e.message}`);
+        resolve();
       });
+      child.once('close', (code) => {
+        if (code === 0) this.repacks++;
+        else logger.warn(`git mirror: background repack failed (${code}): ${err.trim()}`);
+        resolve();
+      });
+    });
+    this.repack = { child, done };
+    void done.then(() => {
+      this.repack = null;
+    });
+  }
+
+  /** At shutdown: lets a background repack finish (REPACK_WAIT_MS at most, then stops it), so
+   *  that the repository is quiet once the daemon has exited. */
+  private async finishRepack(): Promise<void> {
+    const r = this.repack;
+    if (r === null) return;
+    const timer = setTimeout(() => r.child.kill('SIGTERM'), REPACK_WAIT_MS);
+    await r.done;
+    clearTimeout(timer);
   }
 
   /**
@@ -362,6 +390,7 @@ export class Mirror {
       this.sinceGc = GC_EVERY;
       await this.trim().catch((e: Error) => logger.warn(`git mirror: ${e.message}`));
     }
+    await this.finishRepack();
     const left = this.backlog;
     const ok = left === 0 && this.lostCommits === 0;
     if (!ok) logger.error(`git mirror: ${left} commits not written to ${this.gitDir}, ${this.lostCommits} dropped earlier`);
