@@ -129,6 +129,12 @@ export class BatchBuilder {
     this.batchStart = this.nextHandle;
   }
 
+  /** A new worker holds no versions: every directory goes whole in its first batch. */
+  forgetWorkerState(): void {
+    this.large = new Map();
+    this.recent = new Map();
+  }
+
   private mark(x: Item): number {
     const h = this.nextHandle++;
     x.mirrorMark = h;

@@ -118,6 +118,15 @@ export class Mirror {
 
   /** Batches start every lag/2, so a commit waits at most that plus one batch's writing. */
   start(): void {
+    this.startWorker();
+    this.timer = setInterval(() => void this.sync(), Math.max(10, this.lag / 2));
+    this.timer.unref();
+  }
+
+  /** A new worker; one that died is replaced at the next batch (it held only what the main
+   *  thread can send again: the large directories' last versions). */
+  private startWorker(): void {
+    this.builder.forgetWorkerState();
     const init: WorkerInit = { gitDir: this.gitDir };
     this.worker = new Worker(new URL('./worker/thread.js', import.meta.url), { workerData: init });
     this.worker.on('message', (m: BatchReply | BatchFailed) => {
@@ -134,8 +143,6 @@ export class Mirror {
     });
     // Not unref'd: at shutdown the last batches are written while nothing else keeps the
     // process alive; stop() terminates it.
-    this.timer = setInterval(() => void this.sync(), Math.max(10, this.lag / 2));
-    this.timer.unref();
   }
 
   /** Commits of main the repository's `main` does not reach yet (the batch being written
@@ -184,7 +191,7 @@ export class Mirror {
   private async batch(): Promise<void> {
     if (this.worker === null) {
       if (this.timer === null) return;
-      throw new Error('the mirror worker is not running');
+      this.startWorker();
     }
     const h = this.daemon.store.history;
     const chain = this.pending(h.head);
