@@ -252,8 +252,8 @@ export class Mirror {
     this.lastError = null;
     if (reply.pack !== null) this.packsSinceRepack++;
     // Everything up to the tip is in the repository, ids included: retention may cut now,
-    // unless commits after the tip wait (they must not be cut before they are written).
-    if (caughtUp || h.pruneCandidates().every((c) => this.builder.isSent(c))) this.daemon.pruner.run();
+    // unless it would cut commits made since (under load, more than the window may wait).
+    if (h.pruneCandidates().every((c) => this.builder.isSent(c))) this.daemon.pruner.run();
     else this.degradedPrune();
     if (this.retention) await this.trim();
     this.maybeRepack(written.length);
