@@ -39,7 +39,7 @@ const MAX_BATCH_COMMITS = 3000;
  * up), retention runs anyway and the oldest unwritten commits are dropped (counted in
  * `lostCommits`, logged): memory stays bounded whatever happens to the repository.
  */
-const MAX_BACKLOG = 20_000;
+const MAX_BACKLOG = 100_000;
 /** Longest wait between two attempts while the repository fails. */
 const MAX_RETRY_MS = 30_000;
 /** Packs written between two background `git repack --geometric=2 -d` (see docs/mirror.md). */

@@ -1,5 +1,3 @@
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { storePack } from '../../git/pack/storePack.js';
 import { BatchPacker } from './packer.js';
@@ -13,22 +11,6 @@ import type { BatchFailed, BatchReply, BatchRequest, WorkerInit } from './protoc
  */
 const { gitDir } = workerData as WorkerInit;
 
-/**
- * The worker runs at a lower CPU priority than the thread that answers requests (nice +10 for
- * this thread only: on Linux a thread's id works as a pid for setpriority). When the machine is
- * saturated (a boot storm on 2 cores), requests keep their speed and the mirror's lag grows
- * instead; it catches up as soon as there is CPU to spare. Best effort: elsewhere, or if not
- * allowed, it runs at the daemon's priority.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + 10));
-  } catch {
-    /* not Linux, or not allowed */
-  }
-}
-lowerPriority();
 const packer = new BatchPacker();
 const port = parentPort;
 if (port === null) throw new Error('mirror worker: not in a worker thread');
