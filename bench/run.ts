@@ -10,6 +10,8 @@
  *   --render FILE      print the table of a saved results file and regenerate the README from it
  *   --merge-into FILE  also merge this run's workloads into a saved results file (replacing the
  *                      workloads of the same name) and regenerate the README from that file
+ *   --merge-file RUN   with --merge-into: merge a saved run instead of running (long runs made
+ *                      with --out, e.g. the mirror workload at 3,000 guests)
  *
  * See docs/benchmarks.md.
  */
@@ -111,6 +113,7 @@ interface Opts {
   readme: boolean;
   render?: string;
   mergeInto?: string;
+  mergeFile?: string;
   keep?: boolean;
   list?: boolean;
   shared?: string;
@@ -138,6 +141,7 @@ async function main(): Promise<number> {
     .option('--no-readme', 'do not regenerate the README block')
     .option('--render <file>', 'print the table of a saved results file and regenerate the README from it; no run')
     .option('--merge-into <file>', 'merge this run\'s workloads into a saved results file (same name = replaced) and regenerate the README from it')
+    .option('--merge-file <run>', 'with --merge-into: merge this saved run instead of running anything')
     .option('--keep', 'keep the daemons\' run directories (logs, history) after the run')
     .option('--list', 'list the workloads and exit')
     .addOption(new Option('--shared <dir>', 'the shared folder holding peers/ (default ../shared)').env('XSGIT_SHARED'))
@@ -152,6 +156,16 @@ async function main(): Promise<number> {
 
   if (o.list) {
     for (const w of WORKLOADS) console.log(`${w.name.padEnd(11)} ${w.implemented ? '' : '(not implemented yet) '}${w.title}`);
+    return 0;
+  }
+  if (o.mergeFile) {
+    // Merge a saved run (for example a long one made with --out) into a results file.
+    if (!o.mergeInto) throw new Error('--merge-file needs --merge-into FILE');
+    const run = JSON.parse(readFileSync(o.mergeFile, 'utf8')) as ResultsFile;
+    const merged = mergeResults(JSON.parse(readFileSync(o.mergeInto, 'utf8')) as ResultsFile, run, path.relative(ROOT, path.resolve(o.mergeFile)));
+    writeFileSync(o.mergeInto, `${JSON.stringify(merged, null, 1)}\n`);
+    log(`merged ${run.workloads.map((w) => w.name).join(', ')} into ${o.mergeInto}`);
+    if (o.readme) log(updateReadme(ROOT, merged, path.relative(ROOT, path.resolve(o.mergeInto))));
     return 0;
   }
   if (o.render) {

@@ -4,14 +4,15 @@
  *    go, default retention, no mirror. Every sample records the retained commits (must stay ≤
  *    the retention bound), heap and RSS (must plateau): bench/results/soak-<date>.csv and .png.
  * 2. Repository: a daemon with the live mirror and second-scale tiers (so they fill within
- *    the run) takes a steady stream of commits the mirror keeps up with; then `git fsck
+ *    the run), 3,000 guests' worth of large directories, takes a steady stream of commits the
+ *    mirror keeps up with; lag, repository bytes per commit, exit status 0, then `git fsck
  *    --strict` and every tier branch must be readable.
  *
  *   npm run build && node dist/bench/soak.js [--commits N] [--nodes N] [--sample N]
- *                                            [--mirror-seconds S] [--mirror-rate R]
+ *                                            [--mirror-seconds S] [--mirror-rate R] [--mirror-guests G]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,32 +45,66 @@ async function daemon(runDir: string, args: string[]): Promise<{ child: ChildPro
   return { child, c: await Client.connect({ path: join(runDir, 'socket') }) };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  return exited;
 }
 
-/** Phase 2: a steady `rate` commits/s for `seconds` with the mirror and second-scale tiers. */
-async function mirrorPhase(work: string, seconds: number, rate: number): Promise<void> {
+interface MirrorJson {
+  state: string;
+  backlogCommits: number;
+  lagP50Ms: number | null;
+  lagP99Ms: number | null;
+  lostCommits: number;
+}
+
+/**
+ * Phase 2: `guests` guests' worth of large directories (`/local/domain`, `/vm`, `/libxl`, the
+ * vbd backend, one entry per guest), then a steady `rate` commits/s for `seconds` spread over
+ * the guests (each one writes a new version of `/local/domain`), with the mirror and
+ * second-scale tiers. Then: lag, repository bytes per commit, exit status, `git fsck --strict`,
+ * every tier branch readable.
+ */
+async function mirrorPhase(work: string, seconds: number, rate: number, guests: number): Promise<void> {
   const gitDir = join(work, 'history.git');
   const { child, c } = await daemon(join(work, 'run2'), ['--git-dir', gitDir, '--history', 'all:1024,1s:30,5s:12']);
+  for (let g = 1; g <= guests; g += 100) {
+    const batch: Promise<void>[] = [];
+    for (let n = g; n < Math.min(guests + 1, g + 100); n++) {
+      batch.push(c.write(`/local/domain/${n}/name`, `guest-${n}`), c.write(`/vm/00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}/name`, `guest-${n}`));
+      batch.push(c.write(`/libxl/${n}/type`, 'pv'), c.write(`/local/domain/0/backend/vbd/${n}/51712/state`, '4'));
+    }
+    await Promise.all(batch);
+  }
   const end = Date.now() + seconds * 1000;
   let n = 0;
   while (Date.now() < end) {
     const tick = Date.now();
     const batch: Promise<void>[] = [];
-    for (let k = 0; k < rate / 10; k++, n++) batch.push(c.write(`/local/domain/${n % 100}/data/counter`, String(n)));
+    for (let k = 0; k < rate / 10; k++, n++) batch.push(c.write(`/local/domain/${1 + (n % guests)}/data/counter`, String(n)));
     await Promise.all(batch);
     await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - tick))));
   }
+  for (let i = 0; i < 600; i++) {
+    const m = (JSON.parse(await c.control('history', 'stats', '--json')) as { mirror: MirrorJson }).mirror;
+    if (m.backlogCommits === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const s = JSON.parse(await c.control('history', 'stats', 'gc', '--json')) as Stats & { mirror: MirrorJson };
   await c.close();
-  await stop(child);
-  const git = (...a: string[]) => execFileSync('git', ['--git-dir', gitDir, ...a], { encoding: 'utf8' }).trim();
+  const code = await stop(child);
+  const git = (...a: string[]) => execFileSync('git', ['--git-dir', gitDir, ...a], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
   git('fsck', '--strict');
   const tiers = git('for-each-ref', '--format=%(refname)', 'refs/heads/history/').split('\n').filter((l) => l.length > 0);
   for (const t of tiers) git('log', '--format=%H %s', t);
-  console.log(`mirror phase: ${n} commits at ${rate}/s; git fsck --strict ok; main has ${git('rev-list', '--count', 'main')} commits; tier branches readable: ${tiers.map((t) => `${t.replace('refs/heads/', '')} (${git('rev-list', '--count', t)})`).join(', ')}`);
+  const packs = join(gitDir, 'objects', 'pack');
+  const bytes = readdirSync(packs).reduce((sum, f) => sum + statSync(join(packs, f)).size, 0);
+  console.log(`mirror phase: ${guests} guests' directories, then ${n} commits at ${rate}/s; lag p50 ${s.mirror.lagP50Ms} ms, p99 ${s.mirror.lagP99Ms} ms; ` +
+    `${Math.round(bytes / s.commits)} repository bytes per commit (${s.commits} commits, no git gc); heap ${(s.heapBytes / 1048576).toFixed(0)} MiB, RSS ${(s.rssBytes / 1048576).toFixed(0)} MiB; exit ${code}`);
+  console.log(`git fsck --strict ok; main has ${git('rev-list', '--count', 'main')} commits; tier branches readable: ${tiers.map((t) => `${t.replace('refs/heads/', '')} (${git('rev-list', '--count', t)})`).join(', ')}`);
   if (tiers.length < 2) throw new Error('tier branches missing from the mirror');
+  if (code !== 0) throw new Error(`the mirrored daemon exited ${code}`);
 }
 
 async function main(): Promise<void> {
@@ -123,7 +158,7 @@ async function main(): Promise<void> {
   const midHeap = heap[Math.floor(heap.length / 2)][1];
   console.log(`retained at most ${worst} (bound ${bound}); heap ${midHeap.toFixed(1)} MiB at half-way, ${lastHeap.toFixed(1)} MiB at the end`);
   console.log(`wrote bench/results/soak-${date}.csv and .png (red: heap after GC in MiB, blue: RSS MiB, x: commits)`);
-  await mirrorPhase(work, arg('--mirror-seconds', 20), arg('--mirror-rate', 1000));
+  await mirrorPhase(work, arg('--mirror-seconds', 20), arg('--mirror-rate', 1000), arg('--mirror-guests', 3000));
   if (worst > bound) {
     console.error(`retained ${worst} > bound ${bound}`);
     process.exit(1);

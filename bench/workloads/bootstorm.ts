@@ -382,7 +382,15 @@ export interface StormResult {
 }
 
 /** One boot storm against one daemon: N guests, P toolstacks, then teardown. */
-export async function bootStorm(d: Daemon, guests: number, toolstacks: number, nameScan = true, firstDomid = 1): Promise<StormResult> {
+export async function bootStorm(
+  d: Pick<Daemon, 'socket' | 'pid'>,
+  guests: number,
+  toolstacks: number,
+  nameScan = true,
+  firstDomid = 1,
+  /** Called once every guest booted, before the teardown (a caller's measurements). */
+  onBooted?: () => Promise<void>,
+): Promise<StormResult> {
   const shared: Shared = { progress: 0, booted: 0 };
   const notes = new Set<string>();
   const conns: Conns[] = [];
@@ -425,6 +433,7 @@ export async function bootStorm(d: Daemon, guests: number, toolstacks: number, n
       }),
     );
     bootWall = (performance.now() - t0) / 1000;
+    await onBooted?.();
     const t1 = performance.now();
     await Promise.all(
       tss.map(async (ts) => {

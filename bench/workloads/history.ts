@@ -13,48 +13,15 @@
  *
  * Replaces the standalone bench/history.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Client } from '../../src/client/index.js';
 import { settle, sleep } from '../proc.js';
+import { start, stop } from '../ownDaemon.js';
 import { RowSet } from '../measure.js';
 import { percentileSorted } from '../stats.js';
 import type { Ctx, RawRun, Workload, WorkloadResult } from '../types.js';
-
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-
-interface Running {
-  child: ChildProcess;
-  c: Client;
-  pid: number;
-  dirs: string[];
-}
-
-async function start(args: string[], extraDirs: string[] = []): Promise<Running> {
-  const dir = mkdtempSync(join(tmpdir(), 'xsgit-hbench-'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/xsgit.js'), 'daemon', '--run-dir', dir, '--log-level', 'warn', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  for (let i = 0; i < 800 && !existsSync(join(dir, 'socket')) && !gone; i++) await sleep(25);
-  if (gone) throw new Error(`xsgit ${args.join(' ')} exited at start`);
-  const c = await Client.connect({ path: join(dir, 'socket'), connectTimeoutMs: 20_000 });
-  return { child, c, pid: child.pid ?? 0, dirs: [dir, ...extraDirs] };
-}
-
-async function stop(r: Running): Promise<void> {
-  await r.c.close().catch(() => undefined);
-  if (r.child.exitCode === null) {
-    const exited = new Promise((res) => r.child.once('exit', res));
-    r.child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000)]);
-    if (r.child.exitCode === null) r.child.kill('SIGKILL');
-  }
-  for (const d of r.dirs) rmSync(d, { recursive: true, force: true });
-}
 
 async function seed(c: Client, n: number): Promise<void> {
   for (let i = 0; i < n; i += 1000) {

@@ -5,6 +5,7 @@ import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
 import { PROTOCOLS, protocolNamed } from '../server/protocol.js';
 import { Mirror } from '../mirror/live.js';
+import { openMirrorRepository } from '../mirror/repository.js';
 import { importCommit } from '../mirror/importer.js';
 import { listRefs, resolveRef } from '../git/repo/refs.js';
 import { TreeMemo } from '../mirror/readNodeTree.js';
@@ -72,6 +73,8 @@ export function daemonCommand(program: Command): void {
       const socketPath = join(runDir, 'socket');
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
       const accessLog = flags.accessLog === undefined ? null : new AccessLog(flags.accessLog);
+      // Refuse a repository xsgit did not make (or one another daemon uses) before reading it.
+      if (flags.gitDir !== undefined) openMirrorRepository(resolve(flags.gitDir));
       const start = await startingPoint(flags);
       const protocol = flags.features ? (protocolNamed(flags.protocol) ?? PROTOCOLS['4.22']) : PROTOCOLS['4.17'];
       const daemon = new Daemon({ protocol, accessLog, retention: flags.history, head: start.head });
@@ -90,12 +93,13 @@ export function daemonCommand(program: Command): void {
       const stop = async (signal: string): Promise<void> => {
         logger.info(`${signal}: stopping`);
         await server.close();
-        await mirror?.stop();
+        // Non-zero when commits never reached the repository (it failed, or retention dropped them).
+        const mirrored = (await mirror?.stop()) ?? true;
         await guests?.close();
         await xen?.close();
         accessLog?.close();
         rmSync(pidFile, { force: true });
-        process.exit(0);
+        process.exit(mirrored ? 0 : 1);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));

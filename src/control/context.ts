@@ -14,10 +14,28 @@ export interface OpenTransaction extends OpenBranch {
 
 /** The live mirror's counters (mirror/live.ts). */
 export interface MirrorStats {
+  /** `failing` while batches fail (disk full, permissions, a ref moved by someone else). */
+  readonly state: 'ok' | 'failing' | 'stopped';
+  readonly lastError: string | null;
+  readonly failures: number;
   readonly batches: number;
   readonly objects: number;
+  /** Of those, stored as deltas. */
+  readonly deltas: number;
+  /** Bytes of pack data written. */
+  readonly bytes: number;
   /** Milliseconds from the first commit of the last batch to its end. */
   readonly lastLag: number;
+  /** Commits of main not in the repository yet, and of those the batch being written. */
+  readonly backlog: number;
+  readonly inFlight: number;
+  /** Commits retention dropped before they reached the repository. */
+  readonly lostCommits: number;
+  /** Bytes the mirror's worker keeps between batches. */
+  readonly workerBytes: number;
+  readonly repacks: number;
+  /** Lag (ms from commit to repository) over the last commits written, at quantile q. */
+  lagPercentile(q: number): number | null;
 }
 
 /**

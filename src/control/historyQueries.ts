@@ -10,6 +10,7 @@ import { lookup } from '../store/tree.js';
 import { walkTree } from '../store/walk.js';
 import { fail, isFailure, pathArg, pathLabel, revisionArg, revisionPair, type HistoryCommand } from './historyArgs.js';
 import { bisectLine } from './historyBisect.js';
+import type { MirrorStats } from './context.js';
 
 /**
  * The read-only `history` subcommands. Each answers text, or with `--json` one JSON value
@@ -192,11 +193,16 @@ export const stats: HistoryCommand = {
       tiers: h.occupancy(),
       heapBytes: mem.heapUsed,
       rssBytes: mem.rss,
-      mirror: live === null ? null : { batches: live.batches, objects: live.objects, lastLagMs: live.lastLag },
+      mirror: live === null ? null : mirrorJson(live),
     };
     if (a.json) return JSON.stringify(s);
     const tiers = s.tiers.map((t) => `${t.tier}=${t.rows}/${t.capacity}`).join(' ');
-    const mirror = s.mirror === null ? 'off' : `${s.mirror.batches} batches, ${s.mirror.objects} objects, last lag ${s.mirror.lastLagMs} ms`;
+    const m = s.mirror;
+    const mirror =
+      m === null
+        ? 'off'
+        : `${m.state}${m.lastError === null ? '' : ` (${m.lastError})`}, ${m.batches} batches, ${m.objects} objects (${m.deltas} deltas), ` +
+          `backlog ${m.backlogCommits} commits, lost ${m.lostCommits}, lag last ${m.lastLagMs} ms p50 ${m.lagP50Ms ?? '-'} ms p99 ${m.lagP99Ms ?? '-'} ms`;
     // As text the head is called so; as JSON it is `commit`, like every commit id.
     const text = { commits: s.commits, imported: s.imported, merges: s.merges, eagain: s.eagain, retained: s.retained, tags: s.tags, nodes: s.nodes, head: s.commit, tiers, heapBytes: s.heapBytes, rssBytes: s.rssBytes, mirror };
     return Object.entries(text).map(([k, v]) => `${k.padEnd(9)} ${v}\n`).join('');
@@ -216,3 +222,24 @@ export const prune: HistoryCommand = {
     return a.json ? JSON.stringify({ pruned, retained: h.retained }) : `${pruned} commits pruned, ${h.retained} retained\n`;
   },
 };
+
+/** The mirror's part of `history stats --json`. */
+function mirrorJson(m: MirrorStats) {
+  return {
+    state: m.state,
+    lastError: m.lastError,
+    failures: m.failures,
+    batches: m.batches,
+    objects: m.objects,
+    deltas: m.deltas,
+    packBytes: m.bytes,
+    lastLagMs: m.lastLag,
+    lagP50Ms: m.lagPercentile(0.5),
+    lagP99Ms: m.lagPercentile(0.99),
+    backlogCommits: m.backlog,
+    inFlightCommits: m.inFlight,
+    lostCommits: m.lostCommits,
+    workerBytes: m.workerBytes,
+    repacks: m.repacks,
+  };
+}

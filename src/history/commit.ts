@@ -43,6 +43,8 @@ export class Commit {
   /** The parents' ids once retention has cut them off (git's shallow boundary): the commit
    *  keeps its id, and its encoding still names them. */
   cutParentIds: readonly string[] | null = null;
+  /** The live mirror's bookkeeping (mirror/batchBuilder.ts): 0 until it sent this commit. */
+  mirrorMark = 0;
 
   constructor(
     readonly root: Node,

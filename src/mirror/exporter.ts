@@ -4,7 +4,7 @@ import { InvalidRefError } from '../git/errors.js';
 import { PackBuilder, type PackCompression } from '../git/pack/packWriter.js';
 import { chooseIndexer, storePack, type Indexer } from '../git/pack/storePack.js';
 import { runGit } from '../git/repo/gitBinary.js';
-import { initBareRepo } from '../git/repo/init.js';
+import { claimRepository } from './repository.js';
 import { RepoObjects } from '../git/repo/objectStore.js';
 import { deleteRef, isValidRefName, symbolicTarget, writeRef } from '../git/repo/refs.js';
 import { addShallow } from '../git/repo/shallow.js';
@@ -89,10 +89,19 @@ export class GitExporter {
   constructor(private readonly opts: ExporterOptions) {
     this.gitDir = opts.gitDir;
     this.indexer = chooseIndexer(opts.indexer ?? 'auto', opts.gitCommand);
-    const created = initBareRepo(this.gitDir);
-    this.base = created ? null : new RepoObjects(this.gitDir);
+    // A directory xsgit may not write into fails the first export (with why), not here: a
+    // CONTROL caller reports an export's failure, not a constructor's.
+    let created = false;
+    try {
+      created = claimRepository(this.gitDir);
+    } catch (e) {
+      this.refused = e as Error;
+    }
+    this.base = created || this.refused !== null ? null : new RepoObjects(this.gitDir);
     this.known = new ExportedObjects(this.base, opts.maxKnownIds);
   }
+
+  private refused: Error | null = null;
 
   /** Writes what is new and updates the refs. Calls queue up behind each other. */
   export(req: ExportRequest): Promise<ExportResult> {
@@ -111,6 +120,7 @@ export class GitExporter {
   }
 
   private async run(req: ExportRequest): Promise<ExportResult> {
+    if (this.refused !== null) throw this.refused;
     const t0 = performance.now();
     try {
       return await this.write(req, t0);

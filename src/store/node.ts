@@ -11,6 +11,9 @@ import { ChildMap } from './childmap.js';
 export class Node {
   /** The git tree id of this node, computed on first demand (src/git) and then kept. */
   treeId: string | undefined = undefined;
+  /** The live mirror's bookkeeping (mirror/batchBuilder.ts): 0 until it sent this node's tree
+   *  to its repository. A field, not a WeakSet: it is checked for every node of every batch. */
+  mirrorMark = 0;
 
   constructor(
     readonly value: string,

@@ -116,7 +116,10 @@ describe('import from a repository', () => {
     expect(treeIdOf(imp.root)).not.toBe(root);
     expect(imp.head.domid).toBe(4);
     expect(imp.head.time).toBe(1700000000 * 1000);
-    // Exporting on top writes the recomputed trees; the imported commit stays as it was.
+    // Exporting on top writes the recomputed trees; the imported commit stays as it was. (The
+    // repository must say it is xsgit's: export refuses one git made for something else.)
+    await expect(exportRepo({ gitDir, head: imp.head })).rejects.toThrow(/xsgit did not make/);
+    git(gitDir, 'config', 'xsgit.repository', 'true');
     const next = new Commit(writePath(imp.root, '/vm', 'new'), [imp.head], 0, T0, [{ op: 'write', path: '/vm' }], null);
     await exportRepo({ gitDir, head: next });
     expect(git(gitDir, 'rev-parse', 'HEAD^').trim()).toBe(id);
