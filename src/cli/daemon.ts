@@ -1,7 +1,6 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
 import { PROTOCOLS } from '../server/protocol.js';
 import { Mirror } from '../mirror/live.js';
@@ -10,7 +9,8 @@ import { listRefs, resolveRef } from '../git/repo/refs.js';
 import { TreeMemo } from '../mirror/readNodeTree.js';
 import type { Commit } from '../history/commit.js';
 import { DEFAULT_RETENTION } from '../history/retention.js';
-import { UnixServer, writePidFile } from '../transport/unix.js';
+import { UnixServer } from '../transport/unix.js';
+import { Lifecycle } from '../service/lifecycle.js';
 import { GuestSockets } from '../transport/guests.js';
 import { parseQuotaSetting, type QuotaName } from '../domain/quota.js';
 import { defaultRunDir } from '../client/paths.js';
@@ -61,32 +61,44 @@ export function daemonCommand(program: Command): void {
       const runDir = resolve(flags.runDir ?? defaultRunDir());
       const socketPath = join(runDir, 'socket');
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
-      const accessLog = flags.accessLog === undefined ? null : new AccessLog(flags.accessLog);
-      const start = await startingPoint(flags);
-      const daemon = new Daemon({ protocol: PROTOCOLS[flags.features ? '4.22' : '4.17'], accessLog, retention: flags.history, head: start.head });
-      daemon.store.history.adopt(start.tiers, start.tags);
-      const mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
-      daemon.mirror = mirror;
-      for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
-      const guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
-      daemon.backend = guests;
-      const server = new UnixServer(daemon, socketPath);
-      await server.listen();
+      // Every path is checked before listening; a live daemon on the socket is refused.
+      const life = await Lifecycle.prepare({ socketPath, pidFile, accessLog: flags.accessLog === undefined ? undefined : resolve(flags.accessLog) });
+      process.on('SIGHUP', () => life.reopenLogs());
+      const accessLog = life.accessLog;
+      let server: UnixServer;
+      let mirror: Mirror | null;
+      let guests: GuestSockets | null;
+      try {
+        const start = await startingPoint(flags);
+        const daemon = new Daemon({ protocol: PROTOCOLS[flags.features ? '4.22' : '4.17'], accessLog, retention: flags.history, head: start.head });
+        daemon.store.history.adopt(start.tiers, start.tags);
+        mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
+        daemon.mirror = mirror;
+        for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
+        guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
+        daemon.backend = guests;
+        server = new UnixServer(daemon, socketPath);
+        await server.listen().catch((e: Error) => {
+          throw new Error(`cannot listen on ${socketPath}: ${e.message}`);
+        });
+      } catch (e) {
+        life.abort();
+        throw e;
+      }
       mirror?.start();
-      writePidFile(pidFile);
       const stop = async (signal: string): Promise<void> => {
         logger.info(`${signal}: stopping`);
         await server.close();
         await mirror?.stop();
         await guests?.close();
-        accessLog?.close();
-        rmSync(pidFile, { force: true });
+        life.close();
         process.exit(0);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
       process.stdout.write(`export XENSTORED_PATH=${socketPath}\n`);
       logger.info(`listening on ${socketPath}, pid ${process.pid}`);
+      life.ready();
     });
 }
 

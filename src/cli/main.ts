@@ -4,6 +4,10 @@ import { historyCommands } from './history.js';
 import { exportCommand } from './export.js';
 import { snapshotCommand } from './snapshot.js';
 
+// The command name other processes see (/proc/PID/comm: `ps`, and the Xenstore-Comm trailer
+// of what the CLI changes, such as revert-to).
+process.title = 'xsgit';
+
 const program = new Command();
 program.name('xsgit').description('A git-backed, versioned xenstored').version('0.1.0');
 daemonCommand(program);

@@ -1,3 +1,4 @@
+import type { ProcessIdentity } from '../store/caller.js';
 import type { Change } from '../store/change.js';
 import { commonAncestor } from '../store/path.js';
 import type { Commit, TxTag } from './commit.js';
@@ -13,6 +14,9 @@ import type { Commit, TxTag } from './commit.js';
  *
  *   Xenstore-Domid: <N>
  *   Xenstore-Tx: <conn>-<txid>      (transactions and their merges only)
+ *   Xenstore-Pid: <pid>             (changes made through dom0's socket, when the kernel
+ *   Xenstore-Uid: <uid>              told who connected: SO_PEERCRED, transport/peercred.ts;
+ *   Xenstore-Comm: <command name>    the name from /proc/PID/comm, escaped as paths are)
  *
  * Summaries:
  *   - one change, no transaction:        `write /local/domain/3/name`, `rm /x`, `set_perms /x`
@@ -103,7 +107,13 @@ export function commitMessage(c: Commit): string {
   }
   msg += `Xenstore-Domid: ${c.domid}\n`;
   if (c.tx !== null) msg += `Xenstore-Tx: ${txName(c.tx)}\n`;
+  if (c.by !== null) msg += processTrailers(c.by);
   return msg;
+}
+
+/** The trailers naming the process behind a change (see the format above). */
+export function processTrailers(p: ProcessIdentity): string {
+  return `Xenstore-Pid: ${p.pid}\nXenstore-Uid: ${p.uid}\n${p.comm === '' ? '' : `Xenstore-Comm: ${escapePath(p.comm)}\n`}`;
 }
 
 export interface ParsedMessage {
@@ -113,6 +123,8 @@ export interface ParsedMessage {
   readonly truncated: boolean;
   readonly domid: number | undefined;
   readonly tx: TxTag | null;
+  /** The process trailers, when the message has them. */
+  readonly by: ProcessIdentity | null;
 }
 
 const CHANGE_LINE = /^(write|mkdir|rm|set_perms) (\S+)$/;
@@ -125,6 +137,9 @@ export function parseCommitMessage(message: string): ParsedMessage {
   let truncated = false;
   let domid: number | undefined;
   let tx: TxTag | null = null;
+  let pid: number | undefined;
+  let uid = -1;
+  let comm = '';
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     let m = CHANGE_LINE.exec(line);
@@ -134,6 +149,12 @@ export function parseCommitMessage(message: string): ParsedMessage {
       domid = Number(m[1]);
     } else if ((m = /^Xenstore-Tx: (\d+)-(\d+)$/.exec(line)) !== null) {
       tx = { conn: Number(m[1]), txid: Number(m[2]) };
+    } else if ((m = /^Xenstore-Pid: (\d+)$/.exec(line)) !== null) {
+      pid = Number(m[1]);
+    } else if ((m = /^Xenstore-Uid: (\d+)$/.exec(line)) !== null) {
+      uid = Number(m[1]);
+    } else if ((m = /^Xenstore-Comm: (\S+)$/.exec(line)) !== null) {
+      comm = unescapePath(m[1]);
     } else if (/^\.\.\. and \d+ more$/.test(line)) {
       truncated = true;
     }
@@ -142,7 +163,8 @@ export function parseCommitMessage(message: string): ParsedMessage {
     const m = CHANGE_LINE.exec(summary);
     if (m !== null) changes.push({ op: m[1] as Change['op'], path: unescapePath(m[2]) });
   }
-  return { summary, changes, truncated, domid, tx };
+  const by = pid === undefined ? null : { pid, uid, comm };
+  return { summary, changes, truncated, domid, tx, by };
 }
 
 /** The id a tier commit names as its origin: commitIdOf() computes it before the message is

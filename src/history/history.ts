@@ -1,3 +1,4 @@
+import type { ProcessIdentity } from '../store/caller.js';
 import { commitIdOf } from './commitId.js';
 import type { Node } from '../store/node.js';
 import type { Change } from '../store/change.js';
@@ -57,19 +58,19 @@ export class History {
   }
 
   /** Records a change outside any transaction, or a transaction that fast-forwards. */
-  record(root: Node, domid: number, changes: readonly Change[], tx: TxTag | null): Commit {
+  record(root: Node, domid: number, changes: readonly Change[], tx: TxTag | null, by: ProcessIdentity | null = null): Commit {
     this.commits++;
-    return this.append(new Commit(root, [this.head], domid, this.clock(), changes, tx));
+    return this.append(new Commit(root, [this.head], domid, this.clock(), changes, tx, by));
   }
 
   /** Records a transaction that others overtook: its own commit on its branch (started at
    *  `start`), then the merge of that branch into main. */
-  merge(start: Commit, branchRoot: Node, merged: Node, domid: number, changes: readonly Change[], tx: TxTag): Commit {
+  merge(start: Commit, branchRoot: Node, merged: Node, domid: number, changes: readonly Change[], tx: TxTag, by: ProcessIdentity | null = null): Commit {
     const time = this.clock();
-    const branch = new Commit(branchRoot, [start], domid, time, changes, tx);
+    const branch = new Commit(branchRoot, [start], domid, time, changes, tx, by);
     this.commits += 2;
     this.merges++;
-    return this.append(new Commit(merged, [this.head, branch], domid, time, changes, tx));
+    return this.append(new Commit(merged, [this.head, branch], domid, time, changes, tx, by));
   }
 
   private append(c: Commit): Commit {

@@ -1,6 +1,6 @@
 import { opName, type ErrorName } from '../wire/constants.js';
 import { logger } from '../util/log.js';
-import type { Caller } from '../store/caller.js';
+import type { Caller, ProcessIdentity } from '../store/caller.js';
 import type { Commit } from '../history/commit.js';
 import { Pruner } from '../history/pruner.js';
 import { Store } from '../history/store.js';
@@ -73,9 +73,11 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
     this.ctx = { xs: this, conn: null as unknown as Connection, tx: null };
   }
 
-  connect(transport: Transport, domid: number, privileged: boolean): Connection {
+  connect(transport: Transport, domid: number, privileged: boolean, proc: ProcessIdentity | null = null): Connection {
     const c = new Connection(++this.lastConnId, domid, privileged, transport, this, (x) => this.dirty.push(x));
+    c.proc = proc;
     this.connections.add(c);
+    this.accessLog?.connected(c);
     c.onClose = () => this.disconnect(c);
     if (!privileged) {
       const dom = this.domains.get(domid);
@@ -91,6 +93,7 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
   }
 
   private disconnect(c: Connection): void {
+    this.accessLog?.disconnected(c);
     this.resetConnection(c);
     this.connections.delete(c);
     if (!c.privileged) this.domains.get(c.domid)?.conns.delete(c);

@@ -97,7 +97,7 @@ export class Publisher {
         err = ops.apply(head, ledger, who, this.watches, log, edit);
     }
     if (err !== null) return this.abandon(err);
-    this.store.publish(head, who.domid, log, null);
+    this.store.publish(head, who.domid, log, null, who.proc ?? null);
     this.finish(who, log);
     return null;
   }
@@ -139,8 +139,8 @@ export class Publisher {
     const err = tx.replay(head, this.ledger, who, log);
     if (err !== null) return this.abandon(err);
     tx.announce(before, head.root, this.watches);
-    if (history.head === tx.start) this.store.publish(head, who.domid, log, tx.tag);
-    else this.store.publishMerge(head, tx.start, tx.branchRoot(this.store.gen, who, this.domains), who.domid, log, tx.tag);
+    if (history.head === tx.start) this.store.publish(head, who.domid, log, tx.tag, who.proc ?? null);
+    else this.store.publishMerge(head, tx.start, tx.branchRoot(this.store.gen, who, this.domains), who.domid, log, tx.tag, who.proc ?? null);
     this.finish(who, log);
     return null;
   }
