@@ -3,6 +3,7 @@ import { daemonCommand } from './daemon.js';
 import { historyCommands } from './history.js';
 import { exportCommand } from './export.js';
 import { snapshotCommand } from './snapshot.js';
+import { socketOption } from './socketOption.js';
 
 // The command name other processes see (/proc/PID/comm: `ps`, and the Xenstore-Comm trailer
 // of what the CLI changes, such as revert-to).
@@ -10,6 +11,7 @@ process.title = 'xsgit';
 
 const program = new Command();
 program.name('xsgit').description('A git-backed, versioned xenstored').version('0.1.0');
+socketOption(program);
 daemonCommand(program);
 historyCommands(program);
 exportCommand(program);
