@@ -11,6 +11,7 @@ import type { Commit } from '../history/commit.js';
 import { DEFAULT_RETENTION } from '../history/retention.js';
 import { UnixServer } from '../transport/unix.js';
 import { Lifecycle } from '../service/lifecycle.js';
+import { CHILD, runInBackground } from '../service/background.js';
 import { GuestSockets } from '../transport/guests.js';
 import { parseQuotaSetting, type QuotaName } from '../domain/quota.js';
 import { defaultRunDir } from '../client/paths.js';
@@ -21,6 +22,8 @@ interface DaemonFlags {
   pidFile?: string;
   logLevel: LogLevel;
   accessLog?: string;
+  logFile?: string;
+  background?: boolean;
   features: boolean;
   history: string;
   guestSockets?: boolean;
@@ -45,7 +48,9 @@ export function daemonCommand(program: Command): void {
     .option('--run-dir <dir>', 'directory of the socket and the pid file (default: $XENSTORED_RUNDIR, else ./run)')
     .option('--pid-file <file>', 'where to write the pid (default: RUN_DIR/pid)')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
-    .option('--access-log <file>', 'write one line per request and per reply to FILE')
+    .option('--access-log <file>', 'write one line per request and per reply, and one per connect and disconnect, to FILE (mode 0600; reopened on SIGHUP)')
+    .option('--log-file <file>', "the daemon's own output (its log) goes to FILE (reopened on SIGHUP)")
+    .option('--background', 'return once the daemon serves its socket, leaving it running detached (as C xenstored forks; for /etc/init.d/xen); needs --log-file')
     .option('--no-features', 'answer GET_FEATURE/SET_FEATURE with ENOSYS, exactly as the 4.17 C daemon')
     .option('--history <spec>', 'history retention tiers: all:N then <width>:<rows>, e.g. all:1024,1m:120,1h:168; off: no history', DEFAULT_RETENTION)
     .option('--git-dir <dir>', 'mirror the history into this git repository (restarting continues it)')
@@ -58,11 +63,20 @@ export function daemonCommand(program: Command): void {
     .action(async (given: DaemonFlags & { config?: string }, cmd: Command) => {
       const flags = given.config === undefined ? given : withConfig(given, cmd, given.config);
       setLogLevel(flags.logLevel);
+      if (flags.background === true && process.env[CHILD] !== '1') {
+        if (flags.logFile === undefined) throw new InvalidArgumentError('--background needs --log-file (the detached daemon has no terminal to write to)');
+        process.exit(await runInBackground(process.argv.slice(1), resolve(flags.logFile)));
+      }
       const runDir = resolve(flags.runDir ?? defaultRunDir());
       const socketPath = join(runDir, 'socket');
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
       // Every path is checked before listening; a live daemon on the socket is refused.
-      const life = await Lifecycle.prepare({ socketPath, pidFile, accessLog: flags.accessLog === undefined ? undefined : resolve(flags.accessLog) });
+      const life = await Lifecycle.prepare({
+        socketPath,
+        pidFile,
+        accessLog: flags.accessLog === undefined ? undefined : resolve(flags.accessLog),
+        logFile: flags.logFile === undefined ? undefined : resolve(flags.logFile),
+      });
       process.on('SIGHUP', () => life.reopenLogs());
       const accessLog = life.accessLog;
       let server: UnixServer;

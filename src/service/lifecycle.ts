@@ -4,6 +4,8 @@ import { AccessLog } from '../server/accesslog.js';
 import { logger } from '../util/log.js';
 import { liveDaemon } from './liveDaemon.js';
 import { PidFile } from './pidFile.js';
+import { tellParentReady } from './background.js';
+import { redirectOutput } from './logFile.js';
 import { notifyReady } from './sdnotify.js';
 
 /** What the daemon is about to serve and write (absolute paths). */
@@ -11,6 +13,8 @@ export interface LifecycleOptions {
   readonly socketPath: string;
   readonly pidFile: string;
   readonly accessLog?: string;
+  /** The daemon's own output (`--log-file`), reopened on SIGHUP too. */
+  readonly logFile?: string;
 }
 
 /**
@@ -22,7 +26,8 @@ export interface LifecycleOptions {
  * listens (an error then is an Error whose message names the path; nothing was changed but
  * what prepare() itself undoes). Then the caller listens, and calls ready() (systemd's
  * READY=1) or abort(). reopenLogs() is SIGHUP (the C daemon reopens its log files on SIGHUP,
- * for logrotate). close() removes only what is still this daemon's.
+ * for logrotate), the daemon's own --log-file included. close() removes only what is still
+ * this daemon's.
  */
 export class Lifecycle {
   private constructor(
@@ -32,6 +37,13 @@ export class Lifecycle {
   ) {}
 
   static async prepare(options: LifecycleOptions): Promise<Lifecycle> {
+    if (options.logFile !== undefined) {
+      try {
+        redirectOutput(options.logFile);
+      } catch (e) {
+        throw new Error(`--log-file ${options.logFile}: ${(e as Error).message}`);
+      }
+    }
     const runDir = dirname(options.socketPath);
     try {
       mkdirSync(runDir, { recursive: true, mode: 0o755 });
@@ -65,11 +77,24 @@ export class Lifecycle {
   /** The daemon serves its socket: tell the service manager (a no-op outside systemd). */
   ready(): void {
     notifyReady(`listening on ${this.options.socketPath}`);
+    tellParentReady();
   }
 
   /** SIGHUP: reopen the access log at its path. A failure keeps the old file and is logged. */
   reopenLogs(): void {
-    if (this.accessLog === null) return logger.info('SIGHUP: no log file to reopen');
+    const own = this.options.logFile;
+    if (own !== undefined) {
+      try {
+        redirectOutput(own);
+        logger.info(`SIGHUP: reopened ${own}`);
+      } catch (e) {
+        logger.error(`SIGHUP: cannot reopen ${own}: ${(e as Error).message}; still writing to the old file`);
+      }
+    }
+    if (this.accessLog === null) {
+      if (own === undefined) logger.info('SIGHUP: no log file to reopen');
+      return;
+    }
     try {
       this.accessLog.reopen();
       logger.info(`SIGHUP: reopened ${this.accessLog.file}`);

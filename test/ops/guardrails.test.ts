@@ -143,3 +143,33 @@ onlyXsgit('daemon guard rails', () => {
     expect(existsSync(join(dir, 'run', 'pid'))).toBe(false);
   });
 });
+
+onlyXsgit('daemon --background and --log-file', () => {
+  it('returns once serving; a failing start reports the log and its status; SIGHUP reopens --log-file', async () => {
+    const dir = tmp();
+    const run = join(dir, 'run');
+    const log = join(dir, 'xsgit.log');
+    const r = await xsgit(['daemon', '--background', '--run-dir', run, '--log-file', log, '--pid-file', join(dir, 'x.pid')]);
+    expect(r.code, r.stderr).toBe(0);
+    const pid = Number(readFileSync(join(dir, 'x.pid'), 'utf8'));
+    expect(r.stdout).toBe(`xsgit daemon: pid ${pid} serving (log: ${log})\n`);
+    try {
+      await answers(join(run, 'socket'), '/ops/bg', 'x');
+      const again = await xsgit(['daemon', '--background', '--run-dir', run, '--log-file', join(dir, 'second.log')]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`another daemon (pid ${pid}) serves ${join(run, 'socket')}`);
+      renameSync(log, `${log}.1`);
+      process.kill(pid, 'SIGHUP');
+      for (let i = 0; i < 100 && !existsSync(log); i++) await new Promise((res) => setTimeout(res, 20));
+      expect(readFileSync(log, 'utf8')).toContain(`SIGHUP: reopened ${log}`);
+      expect(readFileSync(`${log}.1`, 'utf8')).toContain('listening on');
+    } finally {
+      process.kill(pid, 'SIGTERM');
+    }
+    for (let i = 0; i < 100 && existsSync(join(dir, 'x.pid')); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(readFileSync(log, 'utf8')).toContain('SIGTERM: stopping');
+    const bare = await xsgit(['daemon', '--background', '--run-dir', run]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain('--background needs --log-file');
+  });
+});
