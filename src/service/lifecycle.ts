@@ -37,13 +37,6 @@ export class Lifecycle {
   ) {}
 
   static async prepare(options: LifecycleOptions): Promise<Lifecycle> {
-    if (options.logFile !== undefined) {
-      try {
-        redirectOutput(options.logFile);
-      } catch (e) {
-        throw new Error(`--log-file ${options.logFile}: ${(e as Error).message}`);
-      }
-    }
     const runDir = dirname(options.socketPath);
     try {
       mkdirSync(runDir, { recursive: true, mode: 0o755 });
@@ -70,6 +63,16 @@ export class Lifecycle {
     } catch (e) {
       log?.close();
       throw new Error(`--pid-file ${options.pidFile}: ${(e as Error).message}`);
+    }
+    // Last, so that the errors above still reach the terminal (or the parent of --background).
+    if (options.logFile !== undefined) {
+      try {
+        redirectOutput(options.logFile);
+      } catch (e) {
+        log?.close();
+        pid.remove();
+        throw new Error(`--log-file ${options.logFile}: ${(e as Error).message}`);
+      }
     }
     return new Lifecycle(options, log, pid);
   }

@@ -116,6 +116,7 @@ onlyXsgit('daemon guard rails', () => {
     ['--access-log', (dir: string) => dir, /--access-log .*: EISDIR/],
     ['--pid-file', (dir: string) => join(dir, 'missing', 'x.pid'), /--pid-file .*missing\/x\.pid: ENOENT/],
     ['--pid-file', (dir: string) => dir, /--pid-file .*: EISDIR/],
+    ['--log-file', (dir: string) => join(dir, 'missing', 'xsgit.log'), /--log-file .*missing\/xsgit\.log: ENOENT/],
   ])('refuses a bad %s path before listening (exit 1, nothing served, nothing left)', async (flag, path, message) => {
     const dir = tmp();
     const run = join(dir, 'run');
