@@ -183,16 +183,18 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
    * RELEASE: the domain's watches and transactions go first (it gets no events), then its
    * connections and its backend; then, as ONE commit by dom0, every node it owns is deleted
    * and every ACL entry naming it removed (firing the usual events for others); then
-   * `@releaseDomain` fires. A reused domid starts from nothing.
+   * `@releaseDomain` fires. A reused domid starts from nothing. `proc`: the process whose
+   * RELEASE request this is, for the commit's trailers.
    */
-  releaseDomain(domid: number): void {
+  releaseDomain(domid: number, proc: ProcessIdentity | null = null): void {
     const dom = this.domains.get(domid);
     if (dom === undefined) return;
     for (const c of dom.conns) this.resetConnection(c);
     for (const c of [...dom.conns]) c.close();
     this.backend?.release(domid);
     for (const other of this.domains.list()) if (other.target === domid) this.setTarget(other, -1);
-    this.publisher.publish(DOM0, { op: 'release', domid });
+    // The daemon does the cleanup (as dom0); the commit names the process that asked for it.
+    this.publisher.publish(proc === null ? DOM0 : { ...DOM0, proc }, { op: 'release', domid });
     this.specials.forget(domid);
     this.domains.release(domid);
     this.admission.forget(domid);

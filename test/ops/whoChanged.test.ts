@@ -31,6 +31,11 @@ onlyXsgit('who changed it', () => {
       // This test process, through the client library.
       const c = await Client.connect({ path: socket });
       await c.write('/who/lib', 'x');
+      // A guest's RELEASE: the daemon removes its nodes as dom0, in the name of the asker.
+      await c.introduce(7, 1, 1);
+      await c.write('/local/domain/7/name', 'guest7');
+      await c.setPerms('/local/domain/7', ['n7']);
+      await c.release(7);
       await c.transaction(async (t) => {
         await t.write('/who/tx/a', '1');
         await t.write('/who/tx/b', '2');
@@ -49,6 +54,9 @@ onlyXsgit('who changed it', () => {
       expect(tx).toContain(`Xenstore-Comm: ${myComm.replace(/ /g, '\\x20')}\n`);
       expect(tx).toMatch(/Xenstore-Tx: \d+-\d+\n/);
       expect(await show('HEAD~1')).toContain(`Xenstore-Pid: ${process.pid}\n`);
+      const release = await show('HEAD~1');
+      expect(release).toContain('rm /local/domain/7');
+      expect(release).toContain(`Xenstore-Pid: ${process.pid}\n`);
 
       if (HAVE_XS) {
         const w = await xs(socket, 'write', ['/who/tool', 'v']);

@@ -55,7 +55,7 @@ export function releaseOrResume(ctx: RequestContext, r: Request): Outcome {
   const domid = atoiU32(arg);
   if (domid === 0) return 'EINVAL';
   if (!ctx.xs.domains.isLive(domid)) return 'ENOENT';
-  if (r.type === Op.RELEASE) ctx.xs.releaseDomain(domid);
+  if (r.type === Op.RELEASE) ctx.xs.releaseDomain(domid, ctx.conn.proc);
   return ack(ctx, r);
 }
 
