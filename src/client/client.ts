@@ -21,6 +21,9 @@ import {
 import { XsConnectionError, XsError, isXsError } from './errors.js';
 import { AsyncQueue } from './events.js';
 import { socketCandidates, type SocketCandidate } from './paths.js';
+import { Transaction } from './transaction.js';
+import type { Value, WatchEvent } from './types.js';
+import { Watcher } from './watcher.js';
 
 export interface ClientOptions {
   /** Socket path. Default: the first of socketCandidates(env) that answers (libxenstore's
@@ -32,12 +35,6 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** First req_id to use (default 1); ids increase by one, wrap at 2^32 and skip 0. */
   firstReqId?: number;
-}
-
-export interface WatchEvent {
-  /** The event path (the changed path; relative if the watch was registered relative). */
-  path: string;
-  token: string;
 }
 
 /** A reply exactly as received. */
@@ -85,8 +82,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-type Value = string | Uint8Array;
-
 /** A request's strings, with room for the header in front (one allocation per frame). */
 function strings(parts: readonly Part[]): Buffer {
   return encodeStrings(parts, HEADER_SIZE);
@@ -116,120 +111,6 @@ function isUnderWatch(eventPath: string, watchPath: string): boolean {
   if (eventPath === watchPath) return true;
   if (watchPath === '/') return eventPath.startsWith('/');
   return eventPath.startsWith(watchPath + '/');
-}
-
-/**
- * One registered watch. Its events (the initial one included) are buffered from
- * the moment WATCH is sent. Iterate it with `for await`; leaving the loop early
- * (break/return/throw) removes the watch from the daemon.
- */
-export class Watcher implements AsyncIterable<WatchEvent> {
-  /** @internal */
-  readonly queue = new AsyncQueue<WatchEvent>();
-  private active = true;
-
-  /** @internal */
-  constructor(
-    private readonly client: Client,
-    readonly path: string,
-    readonly token: string,
-  ) {}
-
-  /** Events received and not yet consumed. */
-  get pending(): number {
-    return this.queue.size;
-  }
-
-  /** Whether the watch is still registered (as far as this client knows). */
-  get isActive(): boolean {
-    return this.active;
-  }
-
-  /** The next event; rejects with QueueTimeoutError after `timeoutMs`, or when the connection fails. */
-  async nextEvent(timeoutMs?: number): Promise<WatchEvent> {
-    const r = await this.queue.next(timeoutMs);
-    if (r.done) throw new XsConnectionError(`watch ${this.path} ${this.token} has ended`);
-    return r.value;
-  }
-
-  /** Take every event buffered right now. */
-  drain(): WatchEvent[] {
-    return this.queue.drain();
-  }
-
-  /** Send UNWATCH and end the iterator. */
-  async unwatch(): Promise<void> {
-    if (!this.active) return;
-    this.detach();
-    await this.client.unwatch(this.path, this.token);
-  }
-
-  /** Stop delivering events locally, without telling the daemon. */
-  close(): void {
-    this.detach();
-  }
-
-  /** @internal */
-  detach(error?: unknown): void {
-    if (!this.active) return;
-    this.active = false;
-    this.client.forgetWatcher(this);
-    this.queue.end(error);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<WatchEvent, undefined> {
-    return {
-      next: () => this.queue.next(),
-      return: async () => {
-        if (this.active) await this.unwatch().catch(() => undefined);
-        return { value: undefined, done: true };
-      },
-    };
-  }
-}
-
-/** A transaction handle: the client's operations bound to one tx_id. */
-export class Transaction {
-  constructor(
-    readonly client: Client,
-    readonly id: number,
-  ) {}
-
-  read(path: string): Promise<Buffer> {
-    return this.client.read(path, this.id);
-  }
-  readString(path: string): Promise<string> {
-    return this.client.readString(path, this.id);
-  }
-  exists(path: string): Promise<boolean> {
-    return this.client.exists(path, this.id);
-  }
-  write(path: string, value: Value): Promise<void> {
-    return this.client.write(path, value, this.id);
-  }
-  mkdir(path: string): Promise<void> {
-    return this.client.mkdir(path, this.id);
-  }
-  rm(path: string): Promise<void> {
-    return this.client.rm(path, this.id);
-  }
-  directory(path: string): Promise<string[]> {
-    return this.client.directory(path, this.id);
-  }
-  getPerms(path: string): Promise<string[]> {
-    return this.client.getPerms(path, this.id);
-  }
-  setPerms(path: string, perms: readonly string[]): Promise<void> {
-    return this.client.setPerms(path, perms, this.id);
-  }
-  /** TRANSACTION_END T. Rejects with XsError EAGAIN on conflict. */
-  commit(): Promise<void> {
-    return this.client.transactionEnd(this.id, true);
-  }
-  /** TRANSACTION_END F. */
-  abort(): Promise<void> {
-    return this.client.transactionEnd(this.id, false);
-  }
 }
 
 export class Client {

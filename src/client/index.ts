@@ -1,16 +1,9 @@
 /** The xsgit client library. */
 
-export {
-  Client,
-  Transaction,
-  Watcher,
-  type ClientOptions,
-  type DirectoryPart,
-  type EventStream,
-  type Reply,
-  type TransactionOptions,
-  type WatchEvent,
-} from './client.js';
+export { Client, type ClientOptions, type DirectoryPart, type EventStream, type Reply, type TransactionOptions } from './client.js';
+export { Transaction } from './transaction.js';
+export type { Value, WatchEvent } from './types.js';
+export { Watcher } from './watcher.js';
 export { XsConnectionError, XsError, isXsError } from './errors.js';
 export { AsyncQueue, QueueTimeoutError } from './events.js';
 export {

@@ -2,7 +2,9 @@ import type { Caller } from '../store/caller.js';
 import type { Node } from '../store/node.js';
 import type { ErrorName } from '../wire/constants.js';
 import { nodeBytes, silent, type DomainCheck } from '../store/ops.js';
+import { baseName } from '../store/path.js';
 import { ownerOf } from '../store/perms.js';
+import { walkTree } from '../store/walk.js';
 import { ConflictCredit } from './fairness.js';
 import { QuotaTable, type QuotaName } from './quota.js';
 
@@ -132,17 +134,7 @@ export class Domains<C extends DomainConnection = DomainConnection> implements D
   recount(root: Node): void {
     this.nodes.clear();
     this.bytes.clear();
-    const names = [''];
-    const stack = [root];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      const name = names.pop()!;
-      this.account(ownerOf(n.perms), 1, nodeBytes(name, n.value, n.perms));
-      n.children.forEach((k, c) => {
-        names.push(k);
-        stack.push(c);
-      });
-    }
+    for (const [path, n] of walkTree(root, '/')) this.account(ownerOf(n.perms), 1, nodeBytes(baseName(path), n.value, n.perms));
   }
 
   /** Owners with nodes, for reports. */

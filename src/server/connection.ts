@@ -1,5 +1,6 @@
 import { HEADER_SIZE, Op, PAYLOAD_MAX } from '../wire/constants.js';
 import { OutBuffer } from '../wire/outbuf.js';
+import { homePath } from '../store/path.js';
 import type { Caller, ProcessIdentity } from '../store/caller.js';
 import type { Transaction } from '../txn/transaction.js';
 import type { Watch, Watcher } from '../watch/watch.js';
@@ -62,7 +63,7 @@ export class Connection implements Caller, Watcher, Peer {
     private readonly handler: RequestHandler,
     private readonly markDirty: (c: Connection) => void,
   ) {
-    this.home = `/local/domain/${domid}`;
+    this.home = homePath(domid);
   }
 
   /** Parses every complete request of a chunk in place; keeps a trailing partial one. An

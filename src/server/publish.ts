@@ -3,7 +3,7 @@ import type { Change } from '../store/change.js';
 import type { Caller } from '../store/caller.js';
 import type { Node } from '../store/node.js';
 import * as ops from '../store/ops.js';
-import { childPath } from '../store/path.js';
+import { walkTree } from '../store/walk.js';
 import type { HeadView } from '../store/tree.js';
 import type { Commit } from '../history/commit.js';
 import { diffTrees } from '../history/diff.js';
@@ -180,16 +180,9 @@ export class Publisher {
         continue;
       }
       // Added: the whole subtree, parents first.
-      const stack: [string, Node][] = [[d.path, d.after!]];
-      while (stack.length > 0) {
-        const [p, n] = stack.pop()!;
+      for (const [p, n] of walkTree(d.after!, d.path)) {
         const err = sync(head, dom, events, log, p, n, head.node(p));
         if (err !== null) return err;
-        const kids: [string, Node][] = [];
-        n.children.forEach((name, child) => {
-          kids.push([childPath(p, name), child]);
-        });
-        for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
       }
     }
     return null;

@@ -1,4 +1,4 @@
-import { childPath } from './path.js';
+import { walkTree } from './walk.js';
 import { entriesOf } from './perms.js';
 import type { Node } from './node.js';
 
@@ -9,9 +9,7 @@ const PERM = /^[rwbn]-?[0-9]+$/;
  *  bad names, bad permission lists, child maps whose counts disagree, future generations. */
 export function checkStore(root: Node, maxGen: number): string[] {
   const problems: string[] = [];
-  const stack: [string, Node][] = [['/', root]];
-  while (stack.length > 0) {
-    const [path, n] = stack.pop()!;
+  for (const [path, n] of walkTree(root, '/')) {
     const items = n.perms.split('\0');
     if (items.length < 2 || items[items.length - 1] !== '' || !items.slice(0, -1).every((p) => PERM.test(p))) {
       problems.push(`${path}: bad permission list`);
@@ -19,11 +17,10 @@ export function checkStore(root: Node, maxGen: number): string[] {
     if (n.gen > maxGen) problems.push(`${path}: generation ${n.gen} beyond ${maxGen}`);
     let count = 0;
     let bytes = 0;
-    n.children.forEach((name, child) => {
+    n.children.forEach((name) => {
       count++;
       bytes += name.length + 1;
       if (!NAME.test(name)) problems.push(`${path}: bad child name ${JSON.stringify(name)}`);
-      stack.push([childPath(path, name), child]);
     });
     if (count !== n.children.size || bytes !== n.children.bytes) problems.push(`${path}: child map counts disagree`);
   }

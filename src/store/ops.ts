@@ -4,7 +4,7 @@ import type { Caller } from './caller.js';
 import type { Node } from './node.js';
 import { baseName, parentOf } from './path.js';
 import { accessFor, entriesOf, inheritPerms, ownerOf, PERM_READ, PERM_WRITE } from './perms.js';
-import { type EventSink, type View, READ_PERMS } from './view.js';
+import { type EventSink, type View, READ_PERMS, SAW_EXISTENCE } from './view.js';
 
 /**
  * The data operations, written once against a View so that the live store and a
@@ -77,7 +77,7 @@ function missing(view: View, dom: DomainCheck, who: Caller, path: string): Error
   // Walked for every caller: in a transaction these are first touches, as in the C daemon.
   let p = parentOf(path);
   for (;;) {
-    const n = view.node(p, 0);
+    const n = view.node(p, SAW_EXISTENCE);
     if (n !== undefined) return allowed(view, dom, who, p, n, PERM_READ) ? 'ENOENT' : 'EACCES';
     p = parentOf(p);
   }
@@ -94,11 +94,11 @@ export function access(view: View, dom: DomainCheck, who: Caller, path: string, 
 function create(view: View, dom: DomainCheck, who: Caller, path: string, value: string): Node | ErrorName {
   const chain = [path];
   let p = parentOf(path);
-  let top = view.node(p, 0);
+  let top = view.node(p, SAW_EXISTENCE);
   while (top === undefined) {
     chain.push(p);
     p = parentOf(p);
-    top = view.node(p, 0);
+    top = view.node(p, SAW_EXISTENCE);
   }
   // The new nodes' perms derive from the ancestor's: a transaction depends on them.
   view.mark(p, READ_PERMS);
@@ -129,7 +129,7 @@ function create(view: View, dom: DomainCheck, who: Caller, path: string, value: 
 }
 
 export function write(view: View, dom: DomainCheck, who: Caller, events: EventSink | null, log: Change[], path: string, value: string): ErrorName | null {
-  const n = view.node(path, 0);
+  const n = view.node(path, SAW_EXISTENCE);
   let made: Node | ErrorName;
   if (n !== undefined) {
     if (!allowed(view, dom, who, path, n, PERM_WRITE)) return 'EACCES';
@@ -150,7 +150,7 @@ export function write(view: View, dom: DomainCheck, who: Caller, events: EventSi
 }
 
 export function mkdir(view: View, dom: DomainCheck, who: Caller, events: EventSink | null, log: Change[], path: string): ErrorName | null {
-  const n = view.node(path, 0);
+  const n = view.node(path, SAW_EXISTENCE);
   if (n !== undefined) return allowed(view, dom, who, path, n, PERM_WRITE) ? null : 'EACCES';
   const made = create(view, dom, who, path, '');
   if (typeof made === 'string') return made;
@@ -161,10 +161,10 @@ export function mkdir(view: View, dom: DomainCheck, who: Caller, events: EventSi
 
 export function rm(view: View, dom: DomainCheck, who: Caller, events: EventSink | null, log: Change[], path: string): ErrorName | null {
   if (path === '/') return 'EINVAL';
-  const n = view.node(path, 0);
+  const n = view.node(path, SAW_EXISTENCE);
   if (n === undefined) {
     // Removing what is already gone is fine, as long as the parent exists.
-    return view.node(parentOf(path), 0) !== undefined ? null : missing(view, dom, who, path);
+    return view.node(parentOf(path), SAW_EXISTENCE) !== undefined ? null : missing(view, dom, who, path);
   }
   if (!allowed(view, dom, who, path, n, PERM_WRITE)) return 'EACCES';
   const old = view.remove(path);

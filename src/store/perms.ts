@@ -81,11 +81,6 @@ export function parsePermStrings(items: readonly string[]): PermsParse {
   return { ok: true, perms: text, entries };
 }
 
-/** The `.perms` file form: one entry per line. */
-export function permsAsLines(perms: string): string {
-  return perms.replaceAll('\0', '\n');
-}
-
 /** The list without the ACL entries (index ≥ 1) that name `domid`, and with entry 0 handed to
  *  dom0 if `domid` owned it; null when nothing names `domid` (a released domain, XSA-322). */
 export function withoutDomain(perms: string, domid: number): string | null {

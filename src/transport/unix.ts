@@ -9,7 +9,7 @@ import type { Acceptor, Peer } from './transport.js';
  * The Unix-socket listener (C posix.c): every connection is dom0, privileged, and attributed
  * to the process behind it when the kernel tells (SO_PEERCRED, peercred.ts). The socket is
  * created mode 0600 in a 0755 run directory, replacing a stale one (the caller has made sure
- * that nobody answers on it: service/preflight.ts).
+ * that nobody answers on it: service/lifecycle.ts).
  *
  * The socket is bound under a temporary name and renamed into place (an atomic replace:
  * clients never meet a missing socket). The reason is close(): libuv unlinks the path it bound

@@ -1,7 +1,7 @@
 import { Node, NO_CHILDREN } from '../store/node.js';
 import { baseName, childPath, parentOf } from '../store/path.js';
 import { type Generation, lookup } from '../store/tree.js';
-import type { EventSink, View } from '../store/view.js';
+import { SAW_EXISTENCE, type EventSink, type View } from '../store/view.js';
 
 /** What a transaction knows of one node: its state in the head when first touched (null:
  *  absent), what it read of it, and whether it changed the node itself. */
@@ -49,7 +49,7 @@ export class TxView implements View, EventSink {
   }
 
   put(path: string, value: string, perms: string): Node {
-    const old = this.node(path, 0);
+    const old = this.node(path, SAW_EXISTENCE);
     const fresh = new Node(value, perms, old === undefined ? NO_CHILDREN : old.children, this.gen.next());
     this.records.set(path, fresh);
     this.wrote(path);
@@ -58,14 +58,14 @@ export class TxView implements View, EventSink {
   }
 
   remove(path: string): Node {
-    const old = this.node(path, 0);
+    const old = this.node(path, SAW_EXISTENCE);
     if (old === undefined) throw new Error(`remove of missing ${path}`);
     // Like the C daemon, delete the subtree as this branch sees it, touching each node:
     // descendants it never saw listed stay as they are in the head until the commit.
     const stack = [path];
     while (stack.length > 0) {
       const p = stack.pop()!;
-      const n = this.node(p, 0);
+      const n = this.node(p, SAW_EXISTENCE);
       if (n === undefined) continue;
       n.children.forEach((name) => {
         stack.push(childPath(p, name));
@@ -81,7 +81,7 @@ export class TxView implements View, EventSink {
   /** Adds (child) or drops (null) a name in the parent's child list, as this branch sees it. */
   private relink(path: string, child: Node | null): void {
     const pp = parentOf(path);
-    const parent = this.node(pp, 0);
+    const parent = this.node(pp, SAW_EXISTENCE);
     // A parent this branch saw missing while the child showed up later (first-touch reads are
     // not one snapshot): the child stands alone in this view, and the commit checks the parent.
     if (parent === undefined) return;

@@ -133,11 +133,4 @@ export class WatchIndex implements EventSink {
     this.pending.length = 0;
     this.pendingPaths.length = 0;
   }
-
-  /** Every watch, for CONTROL reports. */
-  all(): Watch[] {
-    const out: Watch[] = [];
-    for (const list of this.byPath.values()) out.push(...list);
-    return out;
-  }
 }

@@ -1,5 +1,5 @@
 import './latin1.js';
-import { ERROR_NAMES, HEADER_SIZE, Op, PAYLOAD_MAX, type ErrorName } from './constants.js';
+import { HEADER_SIZE, Op, PAYLOAD_MAX, type ErrorName } from './constants.js';
 
 /**
  * A connection's pending output: replies and events are encoded straight into one growable
@@ -91,6 +91,3 @@ export class OutBuffer {
   }
 }
 
-export function isErrorName(s: string): s is ErrorName {
-  return (ERROR_NAMES as readonly string[]).includes(s);
-}

@@ -31,6 +31,10 @@ function parseKind(v: string | undefined): DaemonKind {
   throw new Error(`XSGIT_TEST_PEER=${v}: expected c, ocaml or xsgit`);
 }
 
+/** Arguments every xsgit daemon of the run gets ($XSGIT_TEST_DAEMON_ARGS, space-separated):
+ *  the `history-off` project of vitest.config.ts runs the protocol suite with `--history off`. */
+const EXTRA_ARGS = (process.env['XSGIT_TEST_DAEMON_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+
 export interface StartOptions {
   /** Extra command-line arguments for `xsgit daemon` (ignored for peers). */
   args?: string[];
@@ -170,7 +174,7 @@ async function startXsgit(options: StartOptions): Promise<DaemonHandle> {
   const socket = join(dir, 'socket');
   const timeoutMs = options.timeoutMs ?? 20_000;
   const bin = join(REPO_ROOT, 'bin', 'xsgit.js');
-  const child: ChildProcess = spawn(process.execPath, [bin, 'daemon', '--run-dir', dir, ...(options.args ?? [])], {
+  const child: ChildProcess = spawn(process.execPath, [bin, 'daemon', '--run-dir', dir, ...EXTRA_ARGS, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: daemonEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

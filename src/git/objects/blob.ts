@@ -1,10 +1,5 @@
 import { hashLatin1Blob } from '../utils/hashObject.js';
 
-/** A blob's body from a latin1 string: each char is one byte, so any bytes round-trip. */
-export function encodeLatin1Blob(value: string): Buffer {
-  return Buffer.from(value, 'latin1');
-}
-
 /** The blob id of a latin1 string's bytes. */
 export function latin1BlobId(value: string): string {
   return hashLatin1Blob(value);

@@ -19,7 +19,3 @@ export function initBareRepo(gitDir: string, branch = 'main'): boolean {
   return true;
 }
 
-/** True when the directory looks like a git repository (bare or a work tree's .git). */
-export function isRepo(gitDir: string): boolean {
-  return existsSync(join(gitDir, 'HEAD')) && existsSync(join(gitDir, 'objects')) && existsSync(join(gitDir, 'refs'));
-}

@@ -101,11 +101,6 @@ export async function writeRef(gitDir: string, name: string, id: string): Promis
   await writeAtomic(join(gitDir, name), `${id}\n`);
 }
 
-export async function writeSymbolicRef(gitDir: string, name: string, target: string): Promise<void> {
-  if (!isValidRefName(name) || !isValidRefName(target)) throw new InvalidRefError(`${name} -> ${target}`);
-  await writeAtomic(join(gitDir, name), `ref: ${target}\n`);
-}
-
 /** Removes a ref (loose and packed); removes directories it leaves empty under refs/. */
 export async function deleteRef(gitDir: string, name: string): Promise<void> {
   if (!isValidRefName(name) || name === 'HEAD') throw new InvalidRefError(name);
