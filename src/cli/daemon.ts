@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { Daemon } from '../server/daemon.js';
-import { PROTOCOLS } from '../server/protocol.js';
+import { PROTOCOLS, protocolNamed } from '../server/protocol.js';
 import { Mirror } from '../mirror/live.js';
 import { importCommit } from '../mirror/importer.js';
 import { listRefs, resolveRef } from '../git/repo/refs.js';
@@ -25,6 +25,7 @@ interface DaemonFlags {
   logFile?: string;
   background?: boolean;
   features: boolean;
+  protocol: string;
   history: string;
   guestSockets?: boolean;
   gitDir?: string;
@@ -32,6 +33,12 @@ interface DaemonFlags {
   mirrorLag: string;
   restoreFrom?: string;
   quota: { name: QuotaName; value: number }[];
+}
+
+/** `--protocol LEVEL`: one of server/protocol.ts's rows. */
+function checkProtocol(s: string): string {
+  if (protocolNamed(s) === null) throw new InvalidArgumentError('expected 4.17, 4.20 or 4.22');
+  return s;
 }
 
 /** `--quota NAME=VALUE`, repeatable. */
@@ -51,7 +58,8 @@ export function daemonCommand(program: Command): void {
     .option('--access-log <file>', 'write one line per request and per reply, and one per connect and disconnect, to FILE (mode 0600; reopened on SIGHUP)')
     .option('--log-file <file>', "the daemon's own output (its log) goes to FILE (reopened on SIGHUP)")
     .option('--background', 'return once the daemon serves its socket, leaving it running detached (as C xenstored forks; for /etc/init.d/xen); needs --log-file')
-    .option('--no-features', 'answer GET_FEATURE/SET_FEATURE with ENOSYS, exactly as the 4.17 C daemon')
+    .option('--protocol <level>', 'answer as the C daemon of this Xen release: 4.17, 4.20 or 4.22 (docs/decisions.md lists the differences)', checkProtocol, '4.22')
+    .option('--no-features', 'the same as --protocol 4.17 (Debian 12\'s C daemon)')
     .option('--history <spec>', 'history retention tiers: all:N then <width>:<rows>, e.g. all:1024,1m:120,1h:168; off: no history', DEFAULT_RETENTION)
     .option('--git-dir <dir>', 'mirror the history into this git repository (restarting continues it)')
     .option('--git-retention', 'the mirror follows the history retention (shallow boundaries, git gc) instead of keeping the full archive')
@@ -84,7 +92,8 @@ export function daemonCommand(program: Command): void {
       let guests: GuestSockets | null;
       try {
         const start = await startingPoint(flags);
-        const daemon = new Daemon({ protocol: PROTOCOLS[flags.features ? '4.22' : '4.17'], accessLog, retention: flags.history, head: start.head });
+        const protocol = flags.features ? (protocolNamed(flags.protocol) ?? PROTOCOLS['4.22']) : PROTOCOLS['4.17'];
+        const daemon = new Daemon({ protocol, accessLog, retention: flags.history, head: start.head });
         daemon.store.history.adopt(start.tiers, start.tags);
         mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
         daemon.mirror = mirror;

@@ -4,6 +4,7 @@ import { historyCommands } from './history.js';
 import { exportCommand } from './export.js';
 import { snapshotCommand } from './snapshot.js';
 import { socketOption } from './socketOption.js';
+import { watchCommand } from './watch.js';
 
 // The command name other processes see (/proc/PID/comm: `ps`, and the Xenstore-Comm trailer
 // of what the CLI changes, such as revert-to).
@@ -16,6 +17,7 @@ daemonCommand(program);
 historyCommands(program);
 exportCommand(program);
 snapshotCommand(program);
+watchCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -46,7 +46,12 @@ export class Admission<C extends AdmittedConnection> {
   private requestSeq = 0;
   private readonly memoCache = new Map<number, { seq: number; bytes: number }>();
 
-  constructor(private readonly domains: Domains<C>) {}
+  /** `watchQuotaE2big`: the watch quota as C 4.17–4.21 apply it (E2BIG once a domain is past
+   *  it, so quota + 1 watches fit); else as C 4.22 (ENOSPC at the quota). */
+  constructor(
+    private readonly domains: Domains<C>,
+    private readonly watchQuotaE2big = false,
+  ) {}
 
   /** A new request starts: memory sums of the last one are stale. */
   nextRequest(): void {
@@ -55,7 +60,14 @@ export class Admission<C extends AdmittedConnection> {
 
   /** Admission of one more watch: the domain's `watches` quota (all its connections). */
   admitWatch(c: C): ErrorName | null {
-    return this.admitOne(c, 'watches', watchCount);
+    if (!this.watchQuotaE2big) return this.admitOne(c, 'watches', watchCount);
+    if (c.privileged) return null;
+    const dom = this.domains.get(c.domid);
+    const most = dom?.quota.get('watches') ?? 0;
+    if (dom === undefined || most === 0) return null;
+    let n = 0;
+    for (const x of dom.conns) n += x.watches.size;
+    return n > most ? 'E2BIG' : null;
   }
 
   /** Admission of one more open transaction: the domain's `transactions` quota. */

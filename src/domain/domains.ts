@@ -1,6 +1,6 @@
 import type { Caller } from '../store/caller.js';
 import type { Node } from '../store/node.js';
-import type { ErrorName } from '../wire/constants.js';
+import { DOMID_ANY, FEATURE_DOMID_ANY } from '../wire/constants.js';
 import { nodeBytes, silent, type DomainCheck } from '../store/ops.js';
 import { baseName } from '../store/path.js';
 import { ownerOf } from '../store/perms.js';
@@ -12,6 +12,12 @@ import { QuotaTable, type QuotaName } from './quota.js';
 export interface DomainConnection {
   readonly id: number;
   target: number;
+}
+
+/** What the domain table takes from the protocol level (server/protocol.ts). */
+export interface DomainsConfig {
+  /** The XENSTORE_SERVER_FEATURE_* bits every domain has unless SET_FEATURE masked them. */
+  readonly serverFeatures: number;
 }
 
 /** One domain the daemon knows: introduced by the toolstack (or dom0, always there). */
@@ -60,7 +66,7 @@ export class Domains<C extends DomainConnection = DomainConnection> implements D
   /** SET_FEATURE values of domains not introduced yet. */
   private readonly features = new Map<number, number>();
 
-  constructor() {
+  constructor(private readonly config: DomainsConfig = { serverFeatures: 0 }) {
     this.table.set(0, new Domain<C>(0, this.quota));
   }
 
@@ -68,8 +74,10 @@ export class Domains<C extends DomainConnection = DomainConnection> implements D
     return this.table.get(domid);
   }
 
+  /** Whether an ACL entry naming `domid` counts: an introduced domain, or DOMID_ANY (every
+   *  domain) where the protocol level has it (C 4.22). */
   isLive(domid: number): boolean {
-    return this.table.has(domid);
+    return this.table.has(domid) || (domid === DOMID_ANY && (this.config.serverFeatures & FEATURE_DOMID_ANY) !== 0);
   }
 
   introduce(domid: number): { domain: Domain<C>; fresh: boolean } {
@@ -89,17 +97,22 @@ export class Domains<C extends DomainConnection = DomainConnection> implements D
     return this.table.delete(domid);
   }
 
-  /** GET_FEATURE <domid>: what SET_FEATURE set, 0 for an introduced domain without it;
-   *  undefined for an unknown domain. */
+  /** A domain's features (GET_FEATURE): what SET_FEATURE set before it was introduced, else
+   *  every feature of the protocol level; undefined for a domain neither introduced nor
+   *  named by SET_FEATURE. */
   featuresOf(domid: number): number | undefined {
-    return this.features.get(domid) ?? (this.isLive(domid) ? 0 : undefined);
+    return this.features.get(domid) ?? (this.isLive(domid) ? this.config.serverFeatures : undefined);
   }
 
-  /** SET_FEATURE: only before the domain is introduced (EBUSY after). */
-  setFeatures(domid: number, value: number): ErrorName | null {
-    if (this.isLive(domid)) return 'EBUSY';
+  /** SET_FEATURE of a domain not introduced yet (the handler checks that). */
+  setFeatures(domid: number, value: number): void {
     this.features.set(domid, value);
-    return null;
+  }
+
+  /** Whether `domid`'s connections may use `feature` (a XENSTORE_SERVER_FEATURE_* bit);
+   *  privileged callers always may. */
+  hasFeature(domid: number, feature: number): boolean {
+    return ((this.featuresOf(domid) ?? this.config.serverFeatures) & feature) !== 0;
   }
 
   list(): Domain<C>[] {

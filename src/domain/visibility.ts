@@ -13,8 +13,10 @@ import type { SpecialNodes } from './specials.js';
  */
 export function canSee(c: Caller, path: string, post: Node, pre: Node, specials: SpecialNodes, dom: DomainCheck): boolean {
   if (isSpecial(path)) {
-    const perms = specials.get(path);
-    return perms !== undefined && readable(c, perms, dom);
+    const perms = specials.visibleThrough(path);
+    if (perms !== undefined && readable(c, perms, dom)) return true;
+    const old = specials.previous(path);
+    return old !== undefined && readable(c, old, dom);
   }
   if (readableIn(c, post, path, dom)) return true;
   return pre !== post && readableIn(c, pre, path, dom);

@@ -1,4 +1,4 @@
-import { opName, type ErrorName } from '../wire/constants.js';
+import { FEATURE_WATCHDEPTH, opName, type ErrorName } from '../wire/constants.js';
 import { logger } from '../util/log.js';
 import type { Caller, ProcessIdentity } from '../store/caller.js';
 import type { Commit } from '../history/commit.js';
@@ -42,9 +42,9 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
   readonly protocol: Protocol;
   readonly store: Store;
   readonly watches = new WatchIndex();
-  readonly domains = new Domains<Connection>();
-  readonly admission = new Admission<Connection>(this.domains);
-  readonly specials = new SpecialNodes();
+  readonly domains: Domains<Connection>;
+  readonly admission: Admission<Connection>;
+  readonly specials: SpecialNodes;
   /** Writes of unprivileged domains, for the conflict blame (domain/fairness.ts). */
   readonly recent = new RecentWrites();
   readonly connections = new Set<Connection>();
@@ -65,10 +65,13 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
 
   constructor(options: DaemonOptions = {}) {
     this.protocol = options.protocol ?? DEFAULT_PROTOCOL;
+    this.domains = new Domains<Connection>({ serverFeatures: this.protocol.serverFeatures });
+    this.admission = new Admission<Connection>(this.domains, this.protocol.watchQuotaE2big);
+    this.specials = new SpecialNodes(this.protocol.releaseDomainForAll);
     this.accessLog = options.accessLog ?? null;
     this.store = new Store({ retention: options.retention, head: options.head });
     this.pruner = new Pruner(this.store.history);
-    this.publisher = new Publisher(this.store, this.domains, this.watches, this.recent);
+    this.publisher = new Publisher(this.store, this.domains, this.watches, this.recent, this.specials);
     this.domains.recount(this.store.root);
     this.ctx = { xs: this, conn: null as unknown as Connection, tx: null };
   }
@@ -105,6 +108,7 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
     if (log !== null) log.request(c, type, reqId, txId, buf, start, end);
     this.publisher.preRoot = this.store.root;
     this.admission.nextRequest();
+    this.specials.nextRequest();
     const r = this.request;
     r.type = type;
     r.reqId = reqId;
@@ -168,7 +172,7 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
     if (!fresh) for (const c of domain.conns) this.resetConnection(c);
     if (domid !== 0) this.backend?.introduce(domid, gfn, evtchn, fresh);
     if (fresh) {
-      this.watches.special('@introduceDomain');
+      this.watches.special('@introduceDomain', this.specialDomid(domid));
       this.watches.flush();
     }
   }
@@ -198,8 +202,13 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
     this.specials.forget(domid);
     this.domains.release(domid);
     this.admission.forget(domid);
-    this.watches.special('@releaseDomain');
+    this.watches.special('@releaseDomain', this.specialDomid(domid));
     this.watches.flush();
+  }
+
+  /** The domid special watch events carry where watches have depths (C 4.22), else null. */
+  private specialDomid(domid: number): number | null {
+    return (this.protocol.serverFeatures & FEATURE_WATCHDEPTH) !== 0 ? domid : null;
   }
 
   // ------------------------------------------------------------------ CONTROL

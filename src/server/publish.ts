@@ -14,6 +14,7 @@ import type { WatchIndex } from '../watch/watches.js';
 import { DOM0, releaseFromTree } from '../domain/cleanup.js';
 import type { Domains } from '../domain/domains.js';
 import type { RecentWrites } from '../domain/fairness.js';
+import type { SpecialNodes } from '../domain/specials.js';
 import { Ledger } from '../domain/ledger.js';
 
 /** TRANSACTION_END `T`: the transaction's changes replayed onto the head. */
@@ -35,9 +36,18 @@ export interface RevertEdit {
   readonly path: string;
 }
 
+/** SET_PERMS of `@introduceDomain` / `@releaseDomain` outside a transaction. The special
+ *  nodes are daemon state, not part of the tree: no commit, but their watchers get an event
+ *  (C ≥ 4.18). */
+export interface SpecialEdit {
+  readonly op: 'special';
+  readonly path: string;
+  readonly perms: string;
+}
+
 /** Every way the store can change: one request outside a transaction (a Change), or one of
  *  the edits above. */
-export type Edit = Change | CommitEdit | ReleaseEdit | RevertEdit;
+export type Edit = Change | CommitEdit | ReleaseEdit | RevertEdit | SpecialEdit;
 
 /** Who makes an edit: a connection (its domain is blamed for conflicts and charged for its
  *  nodes) or the daemon itself (DOM0). */
@@ -69,6 +79,7 @@ export class Publisher {
     private readonly domains: Domains,
     private readonly watches: WatchIndex,
     private readonly recent: RecentWrites,
+    private readonly specials: SpecialNodes,
   ) {
     this.ledger = new Ledger(domains);
     this.preRoot = store.root;
@@ -86,6 +97,13 @@ export class Publisher {
     switch (edit.op) {
       case 'commit':
         return this.commit(who, edit.tx, head, log);
+      case 'special': {
+        const err = this.specials.set(who, edit.path, edit.perms);
+        if (err !== null) return err;
+        this.watches.exact(edit.path);
+        this.watches.flush();
+        return null;
+      }
       case 'release':
         releaseFromTree(head, head.root, edit.domid, ledger, this.watches, log);
         err = null;
@@ -125,10 +143,19 @@ export class Publisher {
    */
   private commit(who: Author, tx: Transaction, head: HeadView, log: Change[]): ErrorName | null {
     const history = this.store.history;
-    if (tx.log.length === 0) {
-      if (tx.readsHold(head.root)) return null;
+    for (const [path, s] of tx.specials) {
+      if (this.specials.get(path) === s.base) continue;
       history.conflicts++;
       return 'EAGAIN';
+    }
+    if (tx.log.length === 0) {
+      if (!tx.readsHold(head.root)) {
+        history.conflicts++;
+        return 'EAGAIN';
+      }
+      this.commitSpecials(tx);
+      this.watches.flush();
+      return null;
     }
     if (tx.conflictsWith(head.root)) {
       history.conflicts++;
@@ -139,10 +166,19 @@ export class Publisher {
     const err = tx.replay(head, this.ledger, who, log);
     if (err !== null) return this.abandon(err);
     tx.announce(before, head.root, this.watches);
+    this.commitSpecials(tx);
     if (history.head === tx.start) this.store.publish(head, who.domid, log, tx.tag, who.proc ?? null);
     else this.store.publishMerge(head, tx.start, tx.branchRoot(this.store.gen, who, this.domains), who.domid, log, tx.tag, who.proc ?? null);
     this.finish(who, log);
     return null;
+  }
+
+  /** The special nodes' lists a committing transaction set, with their events. */
+  private commitSpecials(tx: Transaction): void {
+    for (const [path, s] of tx.specials) {
+      this.specials.set(DOM0, path, s.perms);
+      this.watches.exact(path);
+    }
   }
 
   /** A commit of `who` failed with EAGAIN: the domain whose recent write caused it loses

@@ -65,6 +65,14 @@ export function string0(ctx: RequestContext, r: Request, s: string): Outcome {
   return null;
 }
 
+/** Whether the caller may use a XENSTORE_SERVER_FEATURE_* bit: dom0's socket has every
+ *  feature of the protocol level, a guest those of its domain (C feature_available). */
+export function callerHas(ctx: RequestContext, feature: number): boolean {
+  const c = ctx.conn;
+  const features = c.privileged ? ctx.xs.protocol.serverFeatures : (ctx.xs.domains.featuresOf(c.domid) ?? 0);
+  return (features & feature) !== 0;
+}
+
 /** All the payload's NUL-terminated strings (C get_strings; bytes after the last NUL are
  *  ignored). */
 export function args(r: Request): string[] {

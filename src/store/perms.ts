@@ -1,3 +1,4 @@
+import { DOMID_ANY } from '../wire/constants.js';
 import { strtol0 } from '../wire/args.js';
 
 /**
@@ -39,14 +40,16 @@ export function ownerOf(perms: string): number {
 }
 
 /** The access an unprivileged domain has (C perm_for_conn); `target` is its SET_TARGET domain
- *  or -1, and `live` says whether an ACL entry's domain still counts (XSA-322 revocation). */
+ *  or -1, and `live` says whether an ACL entry's domain still counts (XSA-322 revocation; for
+ *  DOMID_ANY, whether the protocol level has it). */
 export function accessFor(perms: string, domid: number, target: number, live: { isLive(domid: number): boolean }): number {
   const e = entriesOf(perms);
   const owner = e[0].domid;
-  if (owner === domid || owner === target) return PERM_READ | PERM_WRITE | PERM_OWNER;
+  if (owner === domid || owner === target || (owner === DOMID_ANY && live.isLive(owner))) return PERM_READ | PERM_WRITE | PERM_OWNER;
   for (let i = 1; i < e.length; i++) {
     const d = e[i].domid;
-    if ((d === domid || d === target) && live.isLive(d)) return e[i].access;
+    // DOMID_ANY names every domain, where the protocol level has it (C 4.22 perm_allows_conn).
+    if ((d === domid || d === target || d === DOMID_ANY) && live.isLive(d)) return e[i].access;
   }
   return e[0].access;
 }

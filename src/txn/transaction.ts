@@ -38,6 +38,9 @@ export class Transaction {
   since = 0;
   /** Bytes its changes carry (the memory quota). */
   bytes = 0;
+  /** SET_PERMS of special nodes made in it (C ≥ 4.18: they are nodes): path → the list when
+   *  first set here (`base`) and the new one. Applied at commit, if `base` still holds. */
+  readonly specials = new Map<string, { readonly base: string; perms: string }>();
 
   constructor(
     readonly id: number,

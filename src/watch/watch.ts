@@ -15,5 +15,8 @@ export class Watch {
     /** The registering connection's home when the path was given relative, else null:
      *  events then come back relative too. */
     readonly home: string | null,
+    /** How many levels below `path` a change may be and still fire (WATCH's third argument,
+     *  C 4.22); -1: no limit. */
+    readonly depth: number = -1,
   ) {}
 }

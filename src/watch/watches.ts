@@ -51,22 +51,28 @@ export class WatchIndex implements EventSink {
     else this.below.set(a, n);
   }
 
-  private queue(path: string, list: Watch[] | undefined): void {
+  /** Queues the event `path` for the watches of `list`, which are `levels` above it; a watch
+   *  with a depth fires only for changes at most that many levels below it (C is_child). */
+  private queue(path: string, list: Watch[] | undefined, levels: number): void {
     if (list === undefined) return;
-    for (const w of list) {
-      this.pending.push(w);
-      this.pendingPaths.push(path);
-    }
+    for (const w of list) if (levels === 0 || w.depth < 0 || w.depth >= levels) this.push(w, path);
+  }
+
+  private push(w: Watch, path: string): void {
+    this.pending.push(w);
+    this.pendingPaths.push(path);
   }
 
   /** Watches on `path` and on each of its ancestors. */
   changed(path: string, _node?: Node): void {
     if (this.count === 0) return;
     const m = this.byPath;
-    this.queue(path, m.get('/'));
-    if (path === '/') return;
-    for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) this.queue(path, m.get(path.slice(0, i)));
-    this.queue(path, m.get(path));
+    if (path === '/') return this.queue(path, m.get('/'), 0);
+    let levels = 1;
+    for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) levels++;
+    this.queue(path, m.get('/'), levels);
+    for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) this.queue(path, m.get(path.slice(0, i)), --levels);
+    this.queue(path, m.get(path), 0);
   }
 
   /** The removed node fires like a change; each removed descendant fires the watches set
@@ -84,19 +90,33 @@ export class WatchIndex implements EventSink {
           stack.push([childPath(p, name), child]);
         });
       }
-      for (let i = order.length - 1; i >= 0; i--) this.queue(order[i], this.byPath.get(order[i]));
+      for (let i = order.length - 1; i >= 0; i--) this.queue(order[i], this.byPath.get(order[i]), 0);
     }
     this.changed(path);
   }
 
   /** Only the watches set exactly on `path` (a removed descendant, in a commit). */
   exact(path: string): void {
-    if (this.count !== 0) this.queue(path, this.byPath.get(path));
+    if (this.count !== 0) this.queue(path, this.byPath.get(path), 0);
   }
 
-  /** `@introduceDomain` / `@releaseDomain`. */
-  special(name: string): void {
-    this.queue(name, this.byPath.get(name));
+  /**
+   * `@introduceDomain` / `@releaseDomain` fire for domain `domid`. Without watch depths
+   * (`domid` null: C before 4.22) every watch on `name` fires. With them (C 4.22
+   * fire_special_watches): watches on `name` without a depth get `name`; watches on `name`
+   * with a depth ≥ 1, and watches on `name/<domid>`, get `name/<domid>`.
+   */
+  special(name: string, domid: number | null): void {
+    const list = this.byPath.get(name);
+    if (domid === null) return this.queue(name, list, 0);
+    const named = `${name}/${domid}`;
+    if (list !== undefined) {
+      for (const w of list) {
+        if (w.depth < 0) this.push(w, name);
+        else if (w.depth >= 1) this.push(w, named);
+      }
+    }
+    this.queue(named, this.byPath.get(named), 0);
   }
 
   /** Delivers the request's events, one per (connection, event path, token). */

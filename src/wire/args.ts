@@ -85,3 +85,36 @@ function digit(c: number, base: number): number {
 function isDigit(c: number, base: number): boolean {
   return digit(c, base) >= 0;
 }
+
+/**
+ * A domid as C 4.22's parse_domid() reads it (tools/xenstored/domain.c): strtoul(s, &end, 10)
+ * must consume the whole string and give at most 65535. So leading blanks and a sign are
+ * accepted (`" 5"`, `"+5"`, `"000005"`, and `""` is 0, as strtoul leaves it), trailing ones
+ * are not (`"5 "`, `"5x"`), and `"-1"` wraps to a huge value. Returns the domid, or -1
+ * (EINVAL).
+ */
+export function parseDomid(s: string): number {
+  let i = 0;
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  let neg = false;
+  if (s[i] === '+' || s[i] === '-') neg = s[i++] === '-';
+  const first = i;
+  let v = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    v = Math.min(v * 10 + c, 2 ** 53);
+  }
+  // No digits: strtoul leaves the end at the start of the string.
+  if (i === first) return s.length === 0 ? 0 : -1;
+  if (i !== s.length) return -1;
+  if (neg && v !== 0) return -1;
+  return v <= 0xffff ? v : -1;
+}
+
+/** C's atoi on a signed int: leading blanks, a sign, digits; junk after them ignored; 0 when
+ *  there are no digits. */
+export function atoi(s: string): number {
+  const v = Number.parseInt(s, 10);
+  return Number.isNaN(v) ? 0 : Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, v));
+}

@@ -3,10 +3,10 @@ import { atoiU32, firstNul } from '../../wire/args.js';
 import type { Change } from '../../store/change.js';
 import * as ops from '../../store/ops.js';
 import { isSpecial } from '../../store/path.js';
-import { accessFor, parsePermStrings, PERM_READ } from '../../store/perms.js';
+import { accessFor, parsePermStrings, PERM_READ, withoutDomain } from '../../store/perms.js';
 import { LISTED, READ_PERMS, READ_VALUE, type View } from '../../store/view.js';
-import { DOMID_FIRST_RESERVED } from '../../wire/constants.js';
-import { args, counted, data, dataPath, ack, oneArg, resolvePath, type Outcome, type Request, type RequestContext } from '../request.js';
+import { DOMID_ANY, DOMID_FIRST_RESERVED, FEATURE_DOMID_ANY } from '../../wire/constants.js';
+import { args, callerHas, counted, data, dataPath, ack, oneArg, resolvePath, type Outcome, type Request, type RequestContext } from '../request.js';
 
 /**
  * The data requests (reference §2.1, §3, §4): READ, DIRECTORY, DIRECTORY_PART, GET_PERMS,
@@ -70,9 +70,9 @@ export function directoryPart(ctx: RequestContext, r: Request): Outcome {
 }
 
 export function getPerms(ctx: RequestContext, r: Request): Outcome {
-  if (ctx.xs.protocol.specialPerms) {
+  if (ctx.xs.protocol.specialNodes) {
     const arg = oneArg(r);
-    const perms = arg === null ? undefined : ctx.xs.specials.get(arg);
+    const perms = arg === null ? undefined : (ctx.tx?.specials.get(arg)?.perms ?? ctx.xs.specials.get(arg));
     if (perms !== undefined) {
       const c = ctx.conn;
       if (!c.privileged && (accessFor(perms, c.domid, c.target, ctx.xs.domains) & PERM_READ) === 0) return 'EACCES';
@@ -115,17 +115,37 @@ export function setPerms(ctx: RequestContext, r: Request): Outcome {
   }
   const parsed = parsePermStrings(a.slice(1));
   if (!parsed.ok) return 'EINVAL';
+  // DOMID_ANY counts only for a caller with the feature (C domain_alloc_permrefs marks it
+  // ignored otherwise; xsgit leaves such entries out of the list).
+  const any = callerHas(ctx, FEATURE_DOMID_ANY);
   // Without a hypervisor to ask, any domid a domain can have may own nodes: the toolstack
   // gives a guest its home before it introduces the guest.
   const owner = parsed.entries[0].domid;
-  if (owner < 0 || owner >= DOMID_FIRST_RESERVED) return 'ENOENT';
+  if ((owner < 0 || owner >= DOMID_FIRST_RESERVED) && !(owner === DOMID_ANY && any)) return 'ENOENT';
+  const masked = !any && (ctx.xs.protocol.serverFeatures & FEATURE_DOMID_ANY) !== 0;
+  const perms = masked ? (withoutDomain(parsed.perms, DOMID_ANY) ?? parsed.perms) : parsed.perms;
   const path = resolvePath(ctx, a[0]);
   if (path === null) return 'EINVAL';
-  if (isSpecial(path)) {
-    const err = ctx.xs.specials.set(c, path, parsed.perms);
-    return err ?? ack(ctx, r);
-  }
-  return change(ctx, r, { op: 'set_perms', path, arg: parsed.perms });
+  if (isSpecial(path)) return setSpecialPerms(ctx, r, path, perms);
+  return change(ctx, r, { op: 'set_perms', path, arg: perms });
+}
+
+/** SET_PERMS of `@introduceDomain` / `@releaseDomain`: at 4.17 set at once, silently; from
+ *  4.18 on (special nodes are nodes) their watchers get an event, and inside a transaction
+ *  the change waits for the commit (which fails with EAGAIN if the list moved meanwhile). */
+function setSpecialPerms(ctx: RequestContext, r: Request, path: string, perms: string): Outcome {
+  const xs = ctx.xs;
+  const tx = ctx.tx;
+  if (!xs.protocol.specialNodes) return xs.specials.set(ctx.conn, path, perms) ?? ack(ctx, r);
+  if (tx === null) return xs.publish(ctx.conn, { op: 'special', path, perms }) ?? ack(ctx, r);
+  const mine = tx.specials.get(path);
+  const old = mine?.perms ?? xs.specials.get(path);
+  if (old === undefined) return 'EINVAL';
+  const err = xs.specials.may(ctx.conn, old);
+  if (err !== null) return err;
+  if (mine !== undefined) mine.perms = perms;
+  else tx.specials.set(path, { base: old, perms });
+  return ack(ctx, r);
 }
 
 /** A data change: inside a transaction on its branch; outside, published as one commit. */

@@ -1,12 +1,12 @@
 import { QUOTA_NAMES, quotaName, quotaValue, type QuotaTable } from '../../domain/quota.js';
 import { args, string0, ack, type Outcome, type Request, type RequestContext } from '../request.js';
-import { strictDomid } from './domain.js';
+import { parseDomid } from '../../wire/args.js';
 
 /** The quota table a request names: daemon-wide, or a domain's when a domid comes first
  *  (`withDomid`; EINVAL: not a domid, ENOENT: no such domain). */
 function tableOf(ctx: RequestContext, a: readonly string[], withDomid: boolean): QuotaTable | 'EINVAL' | 'ENOENT' {
   if (!withDomid) return ctx.xs.domains.quota;
-  const domid = strictDomid(a[0]);
+  const domid = parseDomid(a[0]);
   if (domid < 0) return 'EINVAL';
   return ctx.xs.domains.get(domid)?.quota ?? 'ENOENT';
 }

@@ -1,21 +1,29 @@
+import { FEATURE_WATCHDEPTH } from '../../wire/constants.js';
+import { atoi } from '../../wire/args.js';
 import { isSpecial } from '../../store/path.js';
 import { Watch } from '../../watch/watch.js';
-import { ack, counted, resolvePath, type Outcome, type Request, type RequestContext } from '../request.js';
+import { ack, callerHas, counted, resolvePath, type Outcome, type Request, type RequestContext } from '../request.js';
 
-/** WATCH `<path>\0<token>\0` (reference §5): registers the watch, replies OK, then queues
- *  the initial event (the path as spelled). EEXIST for the same path and token twice. */
+/** WATCH `<path>\0<token>\0[<depth>\0]` (reference §5; the depth from C 4.22, for callers
+ *  with XENSTORE_SERVER_FEATURE_WATCHDEPTH): registers the watch, replies OK, then queues the
+ *  initial event (the path as spelled). EEXIST for the same path and token twice. */
 export function watch(ctx: RequestContext, r: Request): Outcome {
   const a = counted(r);
-  if (a === null || a.length !== 2) return 'EINVAL';
-  const [spelled, token] = a;
+  if (a === null) return 'EINVAL';
   const c = ctx.conn;
+  let depth = -1;
+  if (a.length === 3 && callerHas(ctx, FEATURE_WATCHDEPTH)) {
+    depth = atoi(a[2]);
+    if (depth < 0) return 'EINVAL';
+  } else if (a.length !== 2) return 'EINVAL';
+  const [spelled, token] = a;
   const path = resolvePath(ctx, spelled);
   if (path === null) return 'EINVAL';
   const key = `${path}\0${token}`;
   if (c.watches.has(key)) return 'EEXIST';
   const err = ctx.xs.admission.admitWatch(c);
   if (err !== null) return err;
-  const w = new Watch(c, path, token, spelled.charCodeAt(0) === 47 || isSpecial(spelled) ? null : c.home);
+  const w = new Watch(c, path, token, spelled.charCodeAt(0) === 47 || isSpecial(spelled) ? null : c.home, depth);
   c.watches.set(key, w);
   ctx.xs.watches.add(w);
   ack(ctx, r);
