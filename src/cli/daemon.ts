@@ -8,7 +8,7 @@ import { importCommit } from '../mirror/importer.js';
 import { listRefs, resolveRef } from '../git/repo/refs.js';
 import { TreeMemo } from '../mirror/readNodeTree.js';
 import type { Commit } from '../history/commit.js';
-import { DEFAULT_RETENTION } from '../history/retention.js';
+import { DEFAULT_RETENTION, chainRows } from '../history/retention.js';
 import { UnixServer } from '../transport/unix.js';
 import { Lifecycle } from '../service/lifecycle.js';
 import { CHILD, runInBackground } from '../service/background.js';
@@ -72,7 +72,7 @@ export function daemonCommand(program: Command): void {
       const flags = given.config === undefined ? given : withConfig(given, cmd, given.config);
       setLogLevel(flags.logLevel);
       if (flags.background === true && process.env[CHILD] !== '1') {
-        if (flags.logFile === undefined) throw new InvalidArgumentError('--background needs --log-file (the detached daemon has no terminal to write to)');
+        if (flags.logFile === undefined) throw new Error('--background needs --log-file (the detached daemon has no terminal to write to)');
         process.exit(await runInBackground(process.argv.slice(1), resolve(flags.logFile)));
       }
       const runDir = resolve(flags.runDir ?? defaultRunDir());
@@ -146,10 +146,16 @@ async function startingPoint(flags: DaemonFlags): Promise<Start> {
   const dir = resolve(flags.gitDir);
   if (!existsSync(join(dir, 'HEAD')) || resolveRef(dir, 'HEAD') === null) return none;
   const memo = new TreeMemo();
-  const load = async (rev: string) => (await importCommit({ gitDir: dir, rev, memo })).head;
-  const head = await load('HEAD');
+  // Each chain is read back as deep as the retention keeps it, so that log, show HEAD~N, diff
+  // and bisect reach what they reached before the restart (docs/decisions.md).
+  const rows = chainRows(flags.history);
+  const load = async (rev: string, depth = 1) => (await importCommit({ gitDir: dir, rev, memo, depth })).head;
+  const head = await load('HEAD', rows.get('main'));
   const start: Start = { head, tiers: new Map(), tags: new Map() };
-  for (const ref of listRefs(dir, 'refs/heads/history/').keys()) start.tiers.set(ref.slice('refs/heads/'.length), await load(ref));
+  for (const ref of listRefs(dir, 'refs/heads/history/').keys()) {
+    const name = ref.slice('refs/heads/'.length);
+    start.tiers.set(name, await load(ref, rows.get(name)));
+  }
   for (const ref of listRefs(dir, 'refs/tags/').keys()) start.tags.set(ref.slice('refs/tags/'.length), await load(ref));
   logger.info(`continuing ${dir} at ${head.id ?? ''} (${start.tiers.size} tiers, ${start.tags.size} tags)`);
   return start;
@@ -164,7 +170,7 @@ function withConfig(flags: DaemonFlags, cmd: Command, file: string): DaemonFlags
       const q = value as Record<string, number>;
       out.quota = [...Object.entries(q).map(([n, v]) => collectQuota(`${n}=${v}`, [])[0]), ...flags.quota];
     } else if (cmd.options.some((o) => o.attributeName() === key)) out[key] = typeof value === 'number' ? String(value) : value;
-    else throw new InvalidArgumentError(`${file}: unknown option "${key}"`);
+    else throw new Error(`${file}: unknown option "${key}"`);
   }
   return out as unknown as DaemonFlags;
 }

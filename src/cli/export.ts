@@ -18,7 +18,8 @@ export function exportCommand(program: Command): void {
     .command('export')
     .description('write the history to a git repository (created bare if missing; incremental)')
     .requiredOption('--git-dir <dir>', 'the repository')
-    .action(async (o: { gitDir: string }) => {
+    .option('--json', '{"gitDir", "objects", "commits", "ms"} when done')
+    .action(async (o: { gitDir: string; json?: boolean }) => {
       const client = await Client.connect();
       try {
         const id = await client.control('history', 'export', resolve(o.gitDir));
@@ -28,6 +29,10 @@ export function exportCommand(program: Command): void {
           if (job.state === 'failed') throw new Error(`export failed: ${job.error ?? 'unknown error'}`);
           if (job.state === 'done') {
             if (tty) process.stderr.write('\r\x1b[K');
+            if (o.json === true) {
+              process.stdout.write(`${JSON.stringify({ gitDir: resolve(o.gitDir), objects: job.objects, commits: job.commits, ms: job.ms })}\n`);
+              return;
+            }
             process.stdout.write(`exported ${job.objects} objects (${job.commits} commits) to ${resolve(o.gitDir)} in ${job.ms} ms\n`);
             return;
           }

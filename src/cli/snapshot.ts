@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Client, isXsError } from '../client/index.js';
-import { historyQuery } from './history.js';
+import { Client } from '../client/index.js';
+import { HistoryError, historyQuery } from './query.js';
 
 /**
  * `xsgit snapshot --domain N [--at REV|TIME] --format json|tar|git --output PATH`: the daemon
@@ -54,7 +54,7 @@ async function snapshot(o: SnapshotOptions): Promise<void> {
     const reply = await historyQuery(client, ['snapshot', o.domain, at, o.format, output, ...(o.json === true ? ['--json'] : [])]);
     process.stdout.write(reply.endsWith('\n') ? reply : `${reply}\n`);
   } catch (e) {
-    if (isXsError(e)) throw new Error(`snapshot of domain ${o.domain} at ${at}: ${REASONS[e.code] ?? e.code} (${e.code})`);
+    if (e instanceof HistoryError) throw new HistoryError(e.code, `snapshot of domain ${o.domain} at ${at}: ${e.message === e.code ? REASONS[e.code] ?? e.code : e.message} (${e.code})`);
     throw e;
   } finally {
     await client.close();

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 /**
  * `xsgit --socket PATH <command>` (also after the command: `xsgit log --socket PATH`): the
@@ -12,8 +12,8 @@ export function socketOption(program: Command): void {
   program.hook('preAction', (root, action) => {
     const path = root.opts<{ socket?: string }>().socket;
     if (path === undefined) return;
-    if (path === '') throw new InvalidArgumentError('--socket takes a path');
-    if (action.name() === 'daemon') throw new InvalidArgumentError('daemon: --socket is for the client commands; the daemon serves RUN_DIR/socket (--run-dir)');
+    if (path === '') throw new Error('--socket takes a path');
+    if (action.name() === 'daemon') throw new Error('daemon: --socket is for the client commands; the daemon serves RUN_DIR/socket (--run-dir)');
     process.env['XENSTORED_PATH'] = path;
   });
 }

@@ -591,9 +591,17 @@ export class Client {
     return decodeText(await this.op(Op.GET_DOMAIN_PATH, strings([domidString(domid)])));
   }
 
-  /** CONTROL: the reply text without its NUL ("OK" for commands that return nothing). */
+  /** CONTROL: the reply text without its NUL ("OK" for commands that return nothing),
+   *  decoded as UTF-8. */
   async control(command: string, ...args: string[]): Promise<string> {
     return decodeText(await this.op(Op.CONTROL, strings([command, ...args])));
+  }
+
+  /** CONTROL: the reply's bytes exactly, without the terminating NUL (a reply that carries
+   *  node values, such as `history cat`, is bytes, not UTF-8). Arguments go as UTF-8. */
+  async controlBytes(command: string, ...args: string[]): Promise<Buffer> {
+    const payload = await this.op(Op.CONTROL, strings([command, ...args]));
+    return payload.length > 0 && payload[payload.length - 1] === 0 ? payload.subarray(0, payload.length - 1) : payload;
   }
 
   async introduce(domid: number | string, gfn: number | string, evtchn: number | string): Promise<void> {

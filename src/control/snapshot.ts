@@ -10,7 +10,7 @@ import { snapshotPack } from '../mirror/snapshotPack.js';
 import { logger } from '../util/log.js';
 import { DOMID_FIRST_RESERVED, ERROR_NAMES, type ErrorName } from '../wire/constants.js';
 import type { ControlContext } from './context.js';
-import { revision, type HistoryCommand } from './historyArgs.js';
+import { fail, revision, type HistoryCommand } from './historyArgs.js';
 
 /**
  * CONTROL `history snapshot DOMID REV FORMAT PATH [--json]`: writes guest DOMID's subtrees as
@@ -76,17 +76,18 @@ export const snapshot: HistoryCommand = {
   name: 'snapshot',
   usage: 'DOMID REV json|tar|git PATH',
   run(ctx, a) {
-    if (a.positional.length !== 4) return { error: 'EINVAL' };
+    if (a.positional.length !== 4) return fail('EINVAL', 'takes DOMID REV json|tar|git PATH');
     const [domText, revText, format, pathArg] = a.positional;
     const domid = Number(domText);
-    if (!/^\d{1,5}$/.test(domText) || domid >= DOMID_FIRST_RESERVED || !FORMATS.includes(format)) return { error: 'EINVAL' };
+    if (!/^\d{1,5}$/.test(domText) || domid >= DOMID_FIRST_RESERVED) return fail('EINVAL', `DOMID "${domText}": not a guest's domain id`);
+    if (!FORMATS.includes(format)) return fail('EINVAL', `FORMAT "${format}": json, tar or git`);
     // CONTROL arguments arrive as latin1; clients send paths as UTF-8.
     const path = Buffer.from(pathArg, 'latin1').toString('utf8');
-    if (!isAbsolute(path)) return { error: 'EINVAL' };
+    if (!isAbsolute(path)) return fail('EINVAL', `PATH "${path}": not absolute (the daemon's working directory is not yours)`);
     const c = snapshotRev(ctx, revText);
-    if (c === null) return { error: 'ENOENT' };
+    if (c === null) return fail('ENOENT', `REV "${revText}": no such revision, and not a time with a commit at or before it`);
     const sel = selectGuest(c.root, domid);
-    if (sel.paths.length === 0) return { error: 'ENOENT' };
+    if (sel.paths.length === 0) return fail('ENOENT', `nothing of that domain at ${commitIdOf(c).slice(0, 12)} (no /local/domain/${domid}, /libxl/${domid} or its backends)`);
     const source: SnapshotSource = { id: commitIdOf(c), time: c.time, summary: commitSummary(c) };
     const tag = snapshotTag(domid, source.id);
     let written: Written;
@@ -95,7 +96,7 @@ export const snapshot: HistoryCommand = {
     } catch (e) {
       const code = errorCode(e);
       logger.warn(`history snapshot ${domid} ${revText} ${format} ${path}: ${(e as Error).message}`);
-      return { error: code };
+      return fail(code, `${path}: ${(e as Error).message}`);
     }
     ctx.store.history.tags.set(tag, c);
     const time = new Date(c.time).toISOString();

@@ -18,6 +18,14 @@ export interface TierNote {
   origin: Commit | string;
 }
 
+/** What a `revert-to` commit did: made the subtree at `path` what it was at `target`. */
+export interface RevertNote {
+  /** The full id of the commit restored. */
+  readonly target: string;
+  /** The subtree restored (`/`: the whole store). */
+  readonly path: string;
+}
+
 /**
  * One commit of the in-memory history. Only references are stored on the request path; the
  * git id and message are derived later (src/git), so a commit costs one small object.
@@ -27,6 +35,12 @@ export class Commit {
   id: string | undefined = undefined;
   /** Set on the commits of coarse retention tiers. */
   tierNote: TierNote | null = null;
+  /** Set on the commits of `revert-to` (their message says so: commitMessage.ts). */
+  revertOf: RevertNote | null = null;
+  /** The message as a repository holds it, for commits read back from one (mirror/importer.ts):
+   *  shown as it is rather than derived again from what was parsed (a body cut at BODY_MAX
+   *  changes, a merge imported without its branch, would derive differently). */
+  storedMessage: string | null = null;
   /** The parents' ids once retention has cut them off (git's shallow boundary): the commit
    *  keeps its id, and its encoding still names them. */
   cutParentIds: readonly string[] | null = null;

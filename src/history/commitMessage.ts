@@ -1,7 +1,7 @@
 import type { ProcessIdentity } from '../store/caller.js';
 import type { Change } from '../store/change.js';
 import { commonAncestor } from '../store/path.js';
-import type { Commit, TxTag } from './commit.js';
+import type { Commit, RevertNote, TxTag } from './commit.js';
 
 /**
  * Commit messages. The format (documented for git users; parseCommitMessage reads it back):
@@ -12,6 +12,7 @@ import type { Commit, TxTag } from './commit.js';
  *   ...                  transaction: the summary already is that line); at most
  *   ... and N more       BODY_MAX lines, then a count of the rest
  *
+ *   Xenstore-Revert-To: <id>         (revert-to commits only: the commit restored)
  *   Xenstore-Domid: <N>
  *   Xenstore-Tx: <conn>-<txid>      (transactions and their merges only)
  *   Xenstore-Pid: <pid>             (changes made through dom0's socket, when the kernel
@@ -28,6 +29,8 @@ import type { Commit, TxTag } from './commit.js';
  *     repeats the transaction's changes
  *   - several changes outside a transaction: `3 writes, 1 rm under /vm (dom0)`
  *   - no change: `create store` for a root commit, else `update (dom<N>)`
+ *   - a revert-to:                        `revert /local/domain/5 to <first 12 hex of the id>`
+ *     (its body always lists the changes, even a single one)
  *
  * Paths are printable ASCII in xenstore; anything else (spaces, control bytes, non-ASCII) is
  * written as `\xNN`, so one change is always one line.
@@ -79,8 +82,11 @@ export function txName(tx: TxTag): string {
 
 /** The one-line summary of a commit. */
 export function commitSummary(c: Commit): string {
+  if (c.storedMessage !== null) return c.storedMessage.split('\n', 1)[0];
   const dom = `dom${c.domid}`;
   const t = c.tierNote;
+  const r = c.revertOf;
+  if (r !== null) return `revert ${escapePath(r.path)} to ${r.target.slice(0, 12)}`;
   if (t !== null) return `history/${t.tier}: state at ${new Date(c.time).toISOString()} (last of ${t.covers} commit${t.covers === 1 ? '' : 's'})`;
   if (c.parents.length >= 2) return c.tx !== null ? `merge transaction ${txName(c.tx)} (${dom})` : `merge (${dom})`;
   if (c.tx !== null) {
@@ -93,8 +99,9 @@ export function commitSummary(c: Commit): string {
 
 /** The whole message (see the format above); always ends with a newline. */
 export function commitMessage(c: Commit): string {
+  if (c.storedMessage !== null) return c.storedMessage.endsWith('\n') ? c.storedMessage : `${c.storedMessage}\n`;
   let msg = commitSummary(c) + '\n\n';
-  const single = c.tx === null && c.parents.length < 2 && c.changes.length === 1;
+  const single = c.tx === null && c.revertOf === null && c.parents.length < 2 && c.changes.length === 1;
   if (!single && c.changes.length > 0) {
     const shown = c.changes.length > BODY_MAX ? BODY_MAX : c.changes.length;
     for (let i = 0; i < shown; i++) msg += `${c.changes[i].op} ${escapePath(c.changes[i].path)}\n`;
@@ -105,6 +112,7 @@ export function commitMessage(c: Commit): string {
     const o = c.tierNote.origin;
     msg += `Xenstore-Bucket: ${new Date(c.tierNote.bucketStart).toISOString()}\nOriginal-Commit: ${originId(o)}\n`;
   }
+  if (c.revertOf !== null) msg += `Xenstore-Revert-To: ${c.revertOf.target}\n`;
   msg += `Xenstore-Domid: ${c.domid}\n`;
   if (c.tx !== null) msg += `Xenstore-Tx: ${txName(c.tx)}\n`;
   if (c.by !== null) msg += processTrailers(c.by);
@@ -125,6 +133,8 @@ export interface ParsedMessage {
   readonly tx: TxTag | null;
   /** The process trailers, when the message has them. */
   readonly by: ProcessIdentity | null;
+  /** From `Xenstore-Revert-To` and the summary's path. */
+  readonly revert: RevertNote | null;
 }
 
 const CHANGE_LINE = /^(write|mkdir|rm|set_perms) (\S+)$/;
@@ -140,6 +150,7 @@ export function parseCommitMessage(message: string): ParsedMessage {
   let pid: number | undefined;
   let uid = -1;
   let comm = '';
+  let revertTarget: string | null = null;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     let m = CHANGE_LINE.exec(line);
@@ -155,6 +166,8 @@ export function parseCommitMessage(message: string): ParsedMessage {
       uid = Number(m[1]);
     } else if ((m = /^Xenstore-Comm: (\S+)$/.exec(line)) !== null) {
       comm = unescapePath(m[1]);
+    } else if ((m = /^Xenstore-Revert-To: ([0-9a-f]{40})$/.exec(line)) !== null) {
+      revertTarget = m[1];
     } else if (/^\.\.\. and \d+ more$/.test(line)) {
       truncated = true;
     }
@@ -164,7 +177,9 @@ export function parseCommitMessage(message: string): ParsedMessage {
     if (m !== null) changes.push({ op: m[1] as Change['op'], path: unescapePath(m[2]) });
   }
   const by = pid === undefined ? null : { pid, uid, comm };
-  return { summary, changes, truncated, domid, tx, by };
+  const rm = revertTarget === null ? null : /^revert (\S+) to [0-9a-f]+$/.exec(summary);
+  const revert = rm === null || revertTarget === null ? null : { target: revertTarget, path: unescapePath(rm[1]) };
+  return { summary, changes, truncated, domid, tx, revert, by };
 }
 
 /** The id a tier commit names as its origin: commitIdOf() computes it before the message is

@@ -2,7 +2,7 @@ import type { ProcessIdentity } from '../store/caller.js';
 import { commitIdOf } from './commitId.js';
 import type { Node } from '../store/node.js';
 import type { Change } from '../store/change.js';
-import { Commit, type TxTag } from './commit.js';
+import { Commit, type RevertNote, type TxTag } from './commit.js';
 import { Bucketer, DEFAULT_RETENTION, parseRetention, type Tier } from './retention.js';
 
 /** An open transaction as a branch of the history: it started from `start`. */
@@ -36,6 +36,9 @@ export class History {
   commits = 0;
   merges = 0;
   conflicts = 0;
+  /** Commits read back from a repository at start (a restart with --git-dir); `commits`
+   *  counts those made since. */
+  imported = 0;
   /** Named commits (`xsgit tag`, snapshots): kept whatever the retention. */
   readonly tags = new Map<string, Commit>();
   readonly tiers: readonly Tier[];
@@ -54,13 +57,19 @@ export class History {
     this.tiers = parseRetention(retention);
     this.coarse = this.tiers.slice(1).map((tier) => ({ tier, bucketer: new Bucketer<Commit>(tier), chain: [] }));
     this.head = head ?? new Commit(root, [], 0, this.clock(), [], null);
-    this.window = [this.head];
+    // A head read back from a repository brings the first-parent line imported with it.
+    this.window = lineOf(this.head, this.tiers[0].rows);
+    if (head !== undefined) this.imported = this.window.length;
   }
 
-  /** Records a change outside any transaction, or a transaction that fast-forwards. */
-  record(root: Node, domid: number, changes: readonly Change[], tx: TxTag | null, by: ProcessIdentity | null = null): Commit {
+  /** Records a change outside any transaction, or a transaction that fast-forwards;
+   *  `revert` when the change is a `revert-to` (its message says so); `by`: the process
+   *  behind the change. */
+  record(root: Node, domid: number, changes: readonly Change[], tx: TxTag | null, revert: RevertNote | null = null, by: ProcessIdentity | null = null): Commit {
     this.commits++;
-    return this.append(new Commit(root, [this.head], domid, this.clock(), changes, tx, by));
+    const c = new Commit(root, [this.head], domid, this.clock(), changes, tx, by);
+    c.revertOf = revert;
+    return this.append(c);
   }
 
   /** Records a transaction that others overtook: its own commit on its branch (started at
@@ -88,11 +97,14 @@ export class History {
   }
 
   /** Continues the tier chains and tags of an exported history (a restart with --git-dir):
-   *  `tiers` by branch name (`history/1h`), tags by name. */
+   *  `tiers` by branch name (`history/1h`), each with the first-parent line imported with it,
+   *  tags by name. */
   adopt(tiers: ReadonlyMap<string, Commit>, tags: ReadonlyMap<string, Commit>): void {
     for (const t of this.coarse) {
       const head = tiers.get(`history/${t.tier.name}`);
-      if (head !== undefined && t.chain.length === 0) t.chain.push(head);
+      if (head === undefined || t.chain.length > 0) continue;
+      t.chain.push(...lineOf(head, t.tier.rows));
+      this.imported += t.chain.length;
     }
     for (const [name, c] of tags) this.tags.set(name, c);
   }
@@ -188,6 +200,13 @@ export class History {
     }
     return dropped;
   }
+}
+
+/** The first-parent line ending at `head`, oldest first, at most `rows` commits. */
+function lineOf(head: Commit, rows: number): Commit[] {
+  const out: Commit[] = [];
+  for (let c: Commit | undefined = head; c !== undefined && out.length < rows; c = c.parents[0]) out.push(c);
+  return out.reverse();
 }
 
 /** Drops the parents `keep` rejects; a commit with an id keeps naming them (shallow). */

@@ -38,6 +38,15 @@ export function parseRetention(spec: string): Tier[] {
   return tiers;
 }
 
+/** How many commits each chain keeps under `spec` (`off`: none but the head), by the name
+ *  of its branch: `main` for the window, `history/<tier>` for the coarse tiers. A restart
+ *  reads that many back from the repository (cli/daemon.ts). */
+export function chainRows(spec: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of parseRetention(spec === 'off' ? 'all:1' : spec)) out.set(t.resolution === 0 ? 'main' : `history/${t.name}`, t.rows);
+  return out;
+}
+
 /** The most commits a retention keeps, pins aside. */
 export function retentionBound(tiers: readonly Tier[]): number {
   return tiers.reduce((n, t) => n + t.rows, 0);

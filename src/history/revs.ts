@@ -37,16 +37,32 @@ export function parseTime(text: string, now = Date.now()): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
+/** What a revision and a time may be, for answers that refuse one. */
+export const REV_HELP = 'a commit id (4+ hex digits), a tag, HEAD, main, history/<tier>, tx/<conn>-<txid>, REV~N or @TIME';
+export const TIME_HELP = 'an ISO 8601 date, Unix seconds, or an age: 90s, 5m, 2h, 3d';
+
 /**
  * Resolves a revision: `HEAD` or `main`, `HEAD~N`, a tag, `tx/<conn>-<txid>` (an open
  * transaction's branch point), a full or abbreviated (≥ 4 hex digits) commit id, or `@TIME`
- * (the last commit at or before TIME).
+ * (the last commit at or before TIME). Null when it names nothing (revisionOrWhy says why).
  */
 export function resolveRev(h: History, rev: string, branches: ReadonlyMap<string, Commit> = new Map()): Commit | null {
+  const r = revisionOrWhy(h, rev, branches);
+  return typeof r === 'string' ? null : r;
+}
+
+/** resolveRev, or why the revision names no commit (a sentence without the revision). */
+export function revisionOrWhy(h: History, rev: string, branches: ReadonlyMap<string, Commit> = new Map()): Commit | string {
   const tilde = /^(.*)~(\d+)$/.exec(rev);
   if (tilde !== null) {
-    let c = resolveRev(h, tilde[1], branches);
-    for (let n = Number(tilde[2]); c !== null && n > 0; n--) c = c.parents[0] ?? null;
+    const base = revisionOrWhy(h, tilde[1], branches);
+    if (typeof base === 'string') return base;
+    let c: Commit = base;
+    for (let n = Number(tilde[2]), k = 0; n > 0; n--, k++) {
+      const p = c.parents[0];
+      if (p === undefined) return `the history holds only ${k} commit${k === 1 ? '' : 's'} before ${tilde[1]} (the oldest retained is ${commitIdOf(c)})`;
+      c = p;
+    }
     return c;
   }
   if (rev === 'HEAD' || rev === 'main' || rev === 'refs/heads/main') return h.head;
@@ -57,17 +73,22 @@ export function resolveRev(h: History, rev: string, branches: ReadonlyMap<string
   if (branch !== undefined) return branch;
   if (rev.startsWith('@')) {
     const t = parseTime(rev.slice(1));
-    if (t === null) return null;
-    return firstParents(h.head).find((c) => c.time <= t) ?? null;
+    if (t === null) return `not a time (TIME is ${TIME_HELP})`;
+    const line = firstParents(h.head);
+    const found = line.find((c) => c.time <= t);
+    if (found !== undefined) return found;
+    const oldest = line[line.length - 1];
+    return `before the oldest retained commit (${commitIdOf(oldest)} at ${new Date(oldest.time).toISOString()})`;
   }
-  if (!/^[0-9a-f]{4,40}$/.test(rev)) return null;
-  let found: Commit | null = null;
-  for (const c of retainedWithBranches(h)) {
-    if (!commitIdOf(c).startsWith(rev)) continue;
-    if (found !== null) return null; // ambiguous
-    found = c;
+  if (!/^[0-9a-f]{4,40}$/.test(rev)) {
+    if (/^tx\//.test(short)) return 'no such open transaction (see xsgit branches)';
+    return `no such tag or branch, and not a commit id (REV is ${REV_HELP})`;
   }
-  return found;
+  const found: Commit[] = [];
+  for (const c of retainedWithBranches(h)) if (commitIdOf(c).startsWith(rev)) found.push(c);
+  if (found.length === 1) return found[0];
+  if (found.length > 1) return `ambiguous: ${found.length} commits start with it (${found.slice(0, 3).map((c) => commitIdOf(c).slice(0, 12)).join(', ')}${found.length > 3 ? ', …' : ''})`;
+  return 'no commit with that id in the retained history (see xsgit log)';
 }
 
 /** Every commit the history still holds: main's window, the tiers' chains, the branch

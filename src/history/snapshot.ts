@@ -5,7 +5,7 @@ import { Node } from '../store/node.js';
 import { canonicalize, childPath, homePath, isAtOrBelow } from '../store/path.js';
 import { lookup } from '../store/tree.js';
 import { walkTree } from '../store/walk.js';
-import { escapeValue, permsText } from './format.js';
+import { nodeJson } from './format.js';
 
 /**
  * Snapshots of one guest for debugging (`xsgit snapshot`, CONTROL `history snapshot`): the
@@ -123,7 +123,7 @@ function prune(node: Node, path: string, keep: readonly string[]): Node {
 
 /** One node in the JSON format. */
 export interface SnapshotJsonNode {
-  /** The value as `xenstore-read` prints it (printable ASCII as is, the rest `\xNN`, `\n`…). */
+  /** The value as `xenstore-read` prints it (format.ts escapeValue: `\n`, `\000`, `\xNN`…). */
   value: string;
   /** The exact bytes, base64. */
   base64: string;
@@ -154,12 +154,7 @@ export interface SnapshotJson {
 }
 
 export function jsonNode(node: Node): SnapshotJsonNode {
-  return {
-    value: escapeValue(node.value),
-    base64: Buffer.from(node.value, 'latin1').toString('base64'),
-    perms: permsText(node.perms),
-    children: node.children.keys(),
-  };
+  return { ...nodeJson(node), children: node.children.keys() };
 }
 
 /** The JSON document, stringified one node at a time. */

@@ -1,6 +1,6 @@
 import type { Change } from '../store/change.js';
 import type { ProcessIdentity } from '../store/caller.js';
-import type { Commit, TxTag } from './commit.js';
+import type { Commit, RevertNote, TxTag } from './commit.js';
 import { History } from './history.js';
 import { Node, NO_CHILDREN } from '../store/node.js';
 import { Generation, HeadView } from '../store/tree.js';
@@ -45,11 +45,12 @@ export class Store {
     return this.view;
   }
 
-  /** Makes the view's root live and records it as one commit (none when nothing changed). */
-  publish(view: HeadView, domid: number, changes: readonly Change[], tx: TxTag | null, by: ProcessIdentity | null = null): void {
+  /** Makes the view's root live and records it as one commit (none when nothing changed);
+   *  `revert`: the commit is a `revert-to`; `by`: the process behind the change. */
+  publish(view: HeadView, domid: number, changes: readonly Change[], tx: TxTag | null, revert: RevertNote | null = null, by: ProcessIdentity | null = null): void {
     if (view.root === this.current) return;
     this.current = view.root;
-    if (this.recording) this.history.record(this.current, domid, changes, tx, by);
+    if (this.recording) this.history.record(this.current, domid, changes, tx, revert, by);
   }
 
   /** Makes the view's root live as the merge of a transaction that others overtook: its own

@@ -108,6 +108,8 @@ export async function importCommit(opts: ImportOptions): Promise<ImportResult> {
         changes: msg.changes,
         tx: msg.tx,
       });
+      commit.revertOf = msg.revert;
+      commit.storedMessage = c.fields.message;
       out.unshift({ commit, id: c.id, treeId: c.fields.tree, canonical: c.canonical, parentIds: c.fields.parents, fields: c.fields });
       parent = commit;
     }

@@ -20,6 +20,11 @@ export interface Protocol {
    *  list, and SET_PERMS on them is a change like any other: transactional, and their
    *  watchers get an event. At 4.17 GET_PERMS is EINVAL and SET_PERMS fires nothing. */
   readonly specialNodes: boolean;
+  /** Paths as C ≥ 4.18 checks them (canonicalize): only the `path-max` quota limits their
+   *  length (dom0 has none), and UNWATCH validates its path (EINVAL). At 4.17 every path is
+   *  limited to XENSTORE_REL_PATH_MAX after `/local/domain/<n>/`, and UNWATCH validates
+   *  nothing. */
+  readonly quotaPaths: boolean;
   /** The watch quota as C 4.17–4.21 apply it: a domain already past the quota gets E2BIG
    *  (so one more watch than the quota is let through). C 4.22: ENOSPC at the quota. */
   readonly watchQuotaE2big: boolean;
@@ -36,9 +41,9 @@ export type ProtocolName = '4.17' | '4.20' | '4.22';
 
 export const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
   // Debian 12's C xenstored (`--no-features`): the reference of the differential test.
-  '4.17': { name: '4.17', features: false, quotas: false, strictDomids: false, specialNodes: false, watchQuotaE2big: true, serverFeatures: 0, releaseDomainForAll: false },
+  '4.17': { name: '4.17', features: false, quotas: false, strictDomids: false, specialNodes: false, quotaPaths: false, watchQuotaE2big: true, serverFeatures: 0, releaseDomainForAll: false },
   // Debian 13's C xenstored: special nodes are nodes; nothing else new on the wire.
-  '4.20': { name: '4.20', features: false, quotas: false, strictDomids: false, specialNodes: true, watchQuotaE2big: true, serverFeatures: 0, releaseDomainForAll: false },
+  '4.20': { name: '4.20', features: false, quotas: false, strictDomids: false, specialNodes: true, quotaPaths: true, watchQuotaE2big: true, serverFeatures: 0, releaseDomainForAll: false },
   // The C daemon of Xen 4.22 (2026-07), the current release: the default.
   '4.22': {
     name: '4.22',
@@ -46,6 +51,7 @@ export const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     quotas: true,
     strictDomids: true,
     specialNodes: true,
+    quotaPaths: true,
     watchQuotaE2big: false,
     serverFeatures: FEATURE_ERROR | FEATURE_WATCHDEPTH | FEATURE_DOMID_ANY,
     releaseDomainForAll: true,

@@ -5,7 +5,8 @@ import type { Node } from '../store/node.js';
 import * as ops from '../store/ops.js';
 import { walkTree } from '../store/walk.js';
 import type { HeadView } from '../store/tree.js';
-import type { Commit } from '../history/commit.js';
+import type { Commit, RevertNote } from '../history/commit.js';
+import { commitIdOf } from '../history/commitId.js';
 import { diffTrees } from '../history/diff.js';
 import type { Store } from '../history/store.js';
 import { firstConflict } from '../txn/merge.js';
@@ -94,6 +95,7 @@ export class Publisher {
     const head = this.store.begin();
     const log: Change[] = [];
     let err: ErrorName | null;
+    let revert: RevertNote | null = null;
     switch (edit.op) {
       case 'commit':
         return this.commit(who, edit.tx, head, log);
@@ -110,12 +112,14 @@ export class Publisher {
         break;
       case 'revert':
         err = this.revert(head, edit.target.root, edit.path, log);
+        // The message names the target by id (computed once, for this rare edit).
+        revert = { target: commitIdOf(edit.target), path: edit.path };
         break;
       default:
         err = ops.apply(head, ledger, who, this.watches, log, edit);
     }
     if (err !== null) return this.abandon(err);
-    this.store.publish(head, who.domid, log, null, who.proc ?? null);
+    this.store.publish(head, who.domid, log, null, revert, who.proc ?? null);
     this.finish(who, log);
     return null;
   }
@@ -167,7 +171,7 @@ export class Publisher {
     if (err !== null) return this.abandon(err);
     tx.announce(before, head.root, this.watches);
     this.commitSpecials(tx);
-    if (history.head === tx.start) this.store.publish(head, who.domid, log, tx.tag, who.proc ?? null);
+    if (history.head === tx.start) this.store.publish(head, who.domid, log, tx.tag, null, who.proc ?? null);
     else this.store.publishMerge(head, tx.start, tx.branchRoot(this.store.gen, who, this.domains), who.domid, log, tx.tag, who.proc ?? null);
     this.finish(who, log);
     return null;

@@ -1,4 +1,4 @@
-import type { ErrorName } from '../wire/constants.js';
+import { REL_PATH_MAX, type ErrorName } from '../wire/constants.js';
 import { oneArg as wireOneArg, strings } from '../wire/args.js';
 import { canonicalize, isSpecial, measuredLength } from '../store/path.js';
 import type { Transaction } from '../txn/transaction.js';
@@ -98,7 +98,7 @@ export function oneArg(r: Request): string | null {
  */
 export function resolvePath(ctx: RequestContext, spelled: string): string | null {
   const c = ctx.conn;
-  const path = canonicalize(spelled, c.home);
+  const path = canonicalize(spelled, c.home, ctx.xs.protocol.quotaPaths ? Infinity : REL_PATH_MAX);
   if (path === null || c.privileged || isSpecial(path)) return path;
   return measuredLength(path) > ctx.xs.domains.quotaOf(c.domid, 'path-max') ? null : path;
 }

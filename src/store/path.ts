@@ -18,8 +18,10 @@ export function isSpecial(path: string): boolean {
 }
 
 /** The canonical absolute path, or null when the path is invalid (EINVAL). Special `@` paths
- *  come back unchanged; whether an operation accepts them is the caller's business. */
-export function canonicalize(path: string, home: string): string | null {
+ *  come back unchanged; whether an operation accepts them is the caller's business. `limit`:
+ *  the longest path allowed after `/local/domain/<n>/` (C 4.17: XENSTORE_REL_PATH_MAX for
+ *  everyone; from 4.18 on only the `path-max` quota limits, checked by the caller). */
+export function canonicalize(path: string, home: string, limit = REL_PATH_MAX): string | null {
   const n = path.length;
   if (n === 0) return null;
   let prev = 0;
@@ -30,10 +32,10 @@ export function canonicalize(path: string, home: string): string | null {
     prev = c;
   }
   const first = path.charCodeAt(0);
-  if (first === 64) return n > REL_PATH_MAX ? null : path;
+  if (first === 64) return n > limit ? null : path;
   if (prev === 47 && n > 1) return null;
   const abs = first === 47 ? path : `${home}/${path}`;
-  return abs.length - localOffset(abs) > REL_PATH_MAX ? null : abs;
+  return abs.length - localOffset(abs) > limit ? null : abs;
 }
 
 /** Length of a leading `/local/domain/<digits>/`, or 0. */

@@ -470,8 +470,9 @@ export interface Shared {
 }
 
 /** One daemon for a test file (beforeAll/afterAll), and a first raw connection. afterAll
- *  also checks that the daemon was still running and stopped cleanly. */
-export function sharedDaemon(): Shared {
+ *  also checks that the daemon was still running and stopped cleanly. `args`: extra
+ *  `xsgit daemon` arguments (ignored for the peers). */
+export function sharedDaemon(args: string[] = []): Shared {
   const conns: RawConn[] = [];
   const ctx = {
     open: async () => {
@@ -481,7 +482,7 @@ export function sharedDaemon(): Shared {
     },
   } as Shared;
   beforeAll(async () => {
-    ctx.d = await startDaemon();
+    ctx.d = await startDaemon({ args });
     ctx.c = await ctx.open();
   });
   afterAll(async () => {

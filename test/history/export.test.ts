@@ -35,7 +35,7 @@ async function mirrored(dir: string, id: string): Promise<void> {
 }
 
 async function headId(c: Client): Promise<string> {
-  return (JSON.parse(await c.control('history', 'log', '-n', '1', '--json')) as { id: string }[])[0].id;
+  return (JSON.parse(await c.control('history', 'log', '-n', '1', '--json')) as { commit: string }[])[0].commit;
 }
 
 onlyXsgit('git export', () => {

@@ -32,7 +32,7 @@ onlyXsgit('history retention in the daemon', () => {
     let seen = '';
     for (let i = 0; i < 400; i++) {
       await c.write(`/soak/k${i % 10}`, String(i));
-      if (i === 390) seen = (JSON.parse(await c.control('history', 'log', '-n', '1', '--json')) as { id: string }[])[0].id;
+      if (i === 390) seen = (JSON.parse(await c.control('history', 'log', '-n', '1', '--json')) as { commit: string }[])[0].commit;
     }
     // The pruner runs between batches of requests; give it a few turns.
     let s = await stats();

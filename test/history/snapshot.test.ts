@@ -30,7 +30,8 @@ function history(...args: string[]): Promise<string> {
 }
 
 async function head(): Promise<{ id: string; time: string }> {
-  return (JSON.parse(await history('log', '-n', '1', '--json')) as { id: string; time: string }[])[0];
+  const [e] = JSON.parse(await history('log', '-n', '1', '--json')) as { commit: string; time: string }[];
+  return { id: e.commit, time: e.time };
 }
 
 function git(dir: string, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -117,7 +118,7 @@ onlyXsgit('history snapshot', () => {
     expect(dom['/local/domain/5'].perms).toBe('n0,r5');
     expect(dom['/local/domain/5/name']).toEqual({ value: 'guest5', base64: Buffer.from('guest5').toString('base64'), perms: 'n5,r0', children: [] });
     expect(dom['/local/domain/5/device/vif/0/mac'].value).toBe('00:16:3e:00:00:05');
-    expect(dom['/local/domain/5/data/bin'].value).toBe('\\x00\\x01\\\\\\n\\xffA');
+    expect(dom['/local/domain/5/data/bin'].value).toBe('\\000\\001\\\\\\n\\xffA');
     expect(Buffer.from(dom['/local/domain/5/data/bin'].base64, 'base64')).toEqual(BINARY);
     expect(s.subtrees[`/vm/${UUID5}`][`/vm/${UUID5}/image/ostype`].value).toBe('linux');
     expect(s.subtrees['/libxl/5']['/libxl/5/migrated']).toBeUndefined();
@@ -153,7 +154,7 @@ onlyXsgit('history snapshot', () => {
   it('pins the commit with a tag snapshot-<N>-<id prefix>', async () => {
     await history('snapshot', '5', before.id, 'json', join(out, 'pin.json'));
     const tag = `snapshot-5-${before.id.slice(0, 12)}`;
-    expect(JSON.parse(await history('show', tag, '--json')).id).toBe(before.id);
+    expect(JSON.parse(await history('show', tag, '--json')).commit).toBe(before.id);
     expect(await history('cat', tag, '/local/domain/5/name')).toBe('guest5');
     const reply = JSON.parse(await history('snapshot', '5', before.id, 'json', join(out, 'pin.json'), '--json')) as Record<string, unknown>;
     expect(reply).toMatchObject({ tag, commit: before.id, domid: 5, format: 'json', path: join(out, 'pin.json'), gitCommit: null });

@@ -161,7 +161,8 @@ onlyXsgit('daemon --background and --log-file', () => {
       expect(again.stderr).toContain(`another daemon (pid ${pid}) serves ${join(run, 'socket')}`);
       renameSync(log, `${log}.1`);
       process.kill(pid, 'SIGHUP');
-      for (let i = 0; i < 100 && !existsSync(log); i++) await new Promise((res) => setTimeout(res, 20));
+      const reopened = (): boolean => existsSync(log) && readFileSync(log, 'utf8').includes(`SIGHUP: reopened ${log}`);
+      for (let i = 0; i < 200 && !reopened(); i++) await new Promise((res) => setTimeout(res, 20));
       expect(readFileSync(log, 'utf8')).toContain(`SIGHUP: reopened ${log}`);
       expect(readFileSync(`${log}.1`, 'utf8')).toContain('listening on');
     } finally {

@@ -238,3 +238,29 @@ describe('xsgit watch', () => {
     expect(out.trim().split('\n').map((l) => (JSON.parse(l) as { path: string }).path)).toEqual(['/cliw', '/cliw/a', '/cliw']);
   });
 });
+
+describe('path length at 4.22: the path-max quota', () => {
+  let g: GuestDaemon;
+  beforeAll(async () => {
+    g = await startGuestDaemon();
+  });
+  afterAll(async () => {
+    await g?.stop();
+  });
+
+  it('binds a guest (2048 bytes after its home) but not dom0', async () => {
+    await g.introduce(42);
+    const guest = await g.guest(42);
+    // Levels of 99 bytes, so that no node's child list passes the node-size quota.
+    const rest = (n: number): string => {
+      let p = 'data';
+      while (p.length + 100 < n) p += `/${'p'.repeat(99)}`;
+      return `${p}/${'q'.repeat(n - p.length - 1)}`;
+    };
+    expect(rest(2049).length).toBe(2049);
+    await guest.write(`/local/domain/42/${rest(2048)}`, 'ok');
+    expect(await outcome(guest.write(`/local/domain/42/${rest(2049)}`, 'no'))).toBe('EINVAL');
+    await g.dom0.write(`/local/domain/42/${rest(2049)}`, 'dom0 may');
+    expect(await g.dom0.readString(`/local/domain/42/${rest(2049)}`)).toBe('dom0 may');
+  });
+});

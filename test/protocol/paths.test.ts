@@ -4,6 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import { AGAINST_C } from '../helpers/daemon.js';
 import { Op, fresh, sharedDaemon, strs, text } from '../helpers/raw.js';
 
 const s = sharedDaemon();
@@ -74,9 +75,13 @@ describe('relative paths from the socket (checklist 26)', () => {
   });
 });
 
+/** The 4.17 level, whose path limit binds dom0 too (from 4.18 on only the path-max quota
+ *  limits paths, and dom0 has none). */
+const lim = sharedDaemon(['--protocol', '4.17']);
+
 describe('path length (checklist 27)', () => {
-  it('allows 2048 bytes after /local/domain/<n>/ and refuses 2049 with EINVAL', async () => {
-    const c = s.c;
+  it('allows 2048 bytes after /local/domain/<n>/ and refuses 2049 with EINVAL (4.17)', async () => {
+    const c = lim.c;
     const base = fresh('len').slice(1); // e.g. "len123x4"
     const fill = (n: number): string => {
       // base + "/" + a's, exactly n bytes
@@ -99,8 +104,8 @@ describe('path length (checklist 27)', () => {
     await c.expectError('EINVAL', Op.WRITE, Buffer.from(`/local/domain/12345/${tooLong}\0y`));
   });
 
-  it('counts the whole path outside /local/domain/<n>/: 2048 bytes OK, 2049 EINVAL', async () => {
-    const c = s.c;
+  it('counts the whole path outside /local/domain/<n>/: 2048 bytes OK, 2049 EINVAL (4.17)', async () => {
+    const c = lim.c;
     const base = fresh('abslen');
     const ok = `${base}/${'b'.repeat(2048 - base.length - 1)}`;
     expect(ok.length).toBe(2048);
@@ -108,6 +113,16 @@ describe('path length (checklist 27)', () => {
     expect(await c.readS(ok)).toBe('v');
     await c.expectError('EINVAL', Op.WRITE, Buffer.from(`${ok}c\0v`));
     await c.expectError('EINVAL', Op.READ, [`${ok}c`]);
+  });
+});
+
+describe('path length from C 4.18 on (the default level)', () => {
+  it.skipIf(AGAINST_C)('dom0 is not limited: only the path-max quota limits paths, and dom0 has none', async () => {
+    const c = s.c;
+    const long = `${fresh('nolimit')}/${'n'.repeat(2900)}`;
+    await c.write(long, 'v');
+    expect(await c.readS(long)).toBe('v');
+    await c.rm(long);
   });
 });
 
@@ -179,8 +194,8 @@ describe('deep paths', () => {
     expect(text(check)).toBe('OK\0');
   });
 
-  it('refuses a 1,500-level path (2,999 bytes: over the limit) with EINVAL and goes on', async () => {
-    const c = s.c;
+  it('refuses a 1,500-level path (2,999 bytes: over the limit) with EINVAL and goes on (4.17)', async () => {
+    const c = lim.c;
     const rel = Array(1500).fill('z').join('/');
     expect(rel.length).toBe(2999);
     await c.expectError('EINVAL', Op.WRITE, Buffer.from(`${rel}\0v`));

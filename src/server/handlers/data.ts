@@ -78,6 +78,8 @@ export function getPerms(ctx: RequestContext, r: Request): Outcome {
       if (!c.privileged && (accessFor(perms, c.domid, c.target, ctx.xs.domains) & PERM_READ) === 0) return 'EACCES';
       return data(ctx, r, perms);
     }
+    // Any other `@` path names a node that does not exist (C ≥ 4.18 reads it like any node).
+    if (arg !== null && isSpecial(arg) && resolvePath(ctx, arg) !== null) return 'ENOENT';
   }
   const path = dataPath(ctx, r);
   if (path === null) return 'EINVAL';
@@ -137,6 +139,7 @@ function setSpecialPerms(ctx: RequestContext, r: Request, path: string, perms: s
   const xs = ctx.xs;
   const tx = ctx.tx;
   if (!xs.protocol.specialNodes) return xs.specials.set(ctx.conn, path, perms) ?? ack(ctx, r);
+  if (xs.specials.get(path) === undefined) return 'ENOENT';
   if (tx === null) return xs.publish(ctx.conn, { op: 'special', path, perms }) ?? ack(ctx, r);
   const mine = tx.specials.get(path);
   const old = mine?.perms ?? xs.specials.get(path);

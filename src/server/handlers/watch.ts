@@ -31,14 +31,15 @@ export function watch(ctx: RequestContext, r: Request): Outcome {
   return null;
 }
 
-/** UNWATCH `<path>\0<token>\0`. Like the C daemon, it only resolves a relative path; it
- *  validates nothing. */
+/** UNWATCH `<path>\0<token>\0`. C 4.17 only resolves a relative path and validates
+ *  nothing; from 4.18 on the path is checked as WATCH checks it (EINVAL). */
 export function unwatch(ctx: RequestContext, r: Request): Outcome {
   const a = counted(r);
   if (a === null || a.length !== 2) return 'EINVAL';
   const c = ctx.conn;
   const p = a[0];
-  const path = p.charCodeAt(0) === 47 || isSpecial(p) ? p : `${c.home}/${p}`;
+  const path = ctx.xs.protocol.quotaPaths ? resolvePath(ctx, p) : p.charCodeAt(0) === 47 || isSpecial(p) ? p : `${c.home}/${p}`;
+  if (path === null) return 'EINVAL';
   const key = `${path}\0${a[1]}`;
   const w = c.watches.get(key);
   if (w === undefined) return 'ENOENT';
