@@ -9,7 +9,8 @@ import { growth } from './growth.js';
 import { idle } from './idle.js';
 import { bootstorm } from './bootstorm.js';
 import { history } from './history.js';
+import { ring } from './ring.js';
 import { throughput } from './throughput.js';
 import { watch } from './watch.js';
 
-export const WORKLOADS: readonly Workload[] = [throughput, contention, idle, watch, bootstorm, history, growth];
+export const WORKLOADS: readonly Workload[] = [throughput, contention, idle, watch, bootstorm, history, ring, growth];

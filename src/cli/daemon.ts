@@ -28,6 +28,7 @@ interface DaemonFlags {
   protocol: string;
   history: string;
   guestSockets?: boolean;
+  xen?: boolean;
   gitDir?: string;
   gitRetention?: boolean;
   mirrorLag: string;
@@ -66,6 +67,7 @@ export function daemonCommand(program: Command): void {
     .option('--mirror-lag <ms>', 'bound on how long a commit waits to reach the mirror', '1000')
     .option('--restore-from <dir[:ref]>', 'start from the tree of an exported commit (default ref: HEAD)')
     .option('--guest-sockets', 'serve each introduced domain N on RUN_DIR/domains/N/socket, as that (unprivileged) domain')
+    .option('--xen', 'serve guests (and dom0 itself) over their shared-memory rings through Xen\'s libraries (a dom0 daemon; see docs/xen.md)')
     .option('--quota <name=value>', 'set a daemon-wide quota (repeatable), e.g. --quota nodes=2000', collectQuota, [])
     .option('--config <file>', 'a JSON file of these options (camelCase keys, e.g. {"history": "all:4096,1h:168", "gitDir": "/var/lib/xsgit.git", "quota": {"nodes": 2000}}); flags given on the command line win')
     .action(async (given: DaemonFlags & { config?: string }, cmd: Command) => {
@@ -90,6 +92,7 @@ export function daemonCommand(program: Command): void {
       let server: UnixServer;
       let mirror: Mirror | null;
       let guests: GuestSockets | null;
+      let xen: Awaited<ReturnType<typeof startXen>> | null;
       try {
         const start = await startingPoint(flags);
         const protocol = flags.features ? (protocolNamed(flags.protocol) ?? PROTOCOLS['4.22']) : PROTOCOLS['4.17'];
@@ -99,7 +102,8 @@ export function daemonCommand(program: Command): void {
         daemon.mirror = mirror;
         for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
         guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
-        daemon.backend = guests;
+        xen = flags.xen === true ? await startXen(daemon, guests !== null) : null;
+        daemon.backend = guests ?? xen;
         server = new UnixServer(daemon, socketPath);
         await server.listen().catch((e: Error) => {
           throw new Error(`cannot listen on ${socketPath}: ${e.message}`);
@@ -108,12 +112,14 @@ export function daemonCommand(program: Command): void {
         life.abort();
         throw e;
       }
+      xen?.startDom0();
       mirror?.start();
       const stop = async (signal: string): Promise<void> => {
         logger.info(`${signal}: stopping`);
         await server.close();
         await mirror?.stop();
         await guests?.close();
+        await xen?.close();
         life.close();
         process.exit(0);
       };
@@ -123,6 +129,35 @@ export function daemonCommand(program: Command): void {
       logger.info(`listening on ${socketPath}, pid ${process.pid}`);
       life.ready();
     });
+}
+
+/** `--xen`: the Xen backend (src/xen), its hooks into the daemon. koffi and the libraries
+ *  are loaded only here; what is missing is said and the daemon exits 1. */
+async function startXen(daemon: Daemon, guestSockets: boolean): Promise<import('../xen/backend.js').XenBackend> {
+  if (guestSockets) throw new Error('--xen and --guest-sockets exclude each other');
+  const { XenBackend } = await import('../xen/backend.js');
+  const { XenUnavailable } = await import('../xen/libs.js');
+  try {
+    return new XenBackend(
+      {
+        connect: (t, domid, privileged) => daemon.connect(t, domid, privileged),
+        release: (domid) => {
+          daemon.releaseDomain(domid);
+          daemon.settle();
+        },
+        shutdown: (domid) => {
+          daemon.domainShutdown(domid);
+          daemon.settle();
+        },
+      },
+      // The ring's server_features (RECONNECTION, ERROR): not at Debian 12's level.
+      { features: daemon.protocol.name !== '4.17' },
+    );
+  } catch (err) {
+    if (!(err instanceof XenUnavailable)) throw err;
+    // Thrown, not exited: the caller removes the pid file it wrote (service/lifecycle.ts).
+    throw new Error(`--xen: ${err.message}`);
+  }
 }
 
 /** Where the store starts: the head of `--git-dir` when that repository has one (a restart

@@ -206,6 +206,13 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
     this.watches.flush();
   }
 
+  /** A domain shut down (not dead yet: VIRQ_DOM_EXC, C check_domain): `@releaseDomain`
+   *  fires, nothing is removed. */
+  domainShutdown(domid: number): void {
+    this.watches.special('@releaseDomain', this.specialDomid(domid));
+    this.watches.flush();
+  }
+
   /** The domid special watch events carry where watches have depths (C 4.22), else null. */
   private specialDomid(domid: number): number | null {
     return (this.protocol.serverFeatures & FEATURE_WATCHDEPTH) !== 0 ? domid : null;

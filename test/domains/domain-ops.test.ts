@@ -8,7 +8,7 @@ import { Daemon } from '../../src/server/daemon.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { Op } from '../../src/wire/constants.js';
 import { frame, strs } from '../helpers/raw.js';
-import { outcome, startGuestDaemon, type GuestDaemon } from './guest.js';
+import { outcome, SOCKET_ONLY, startGuestDaemon, type GuestDaemon } from './guest.js';
 
 let g: GuestDaemon;
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('INTRODUCE and @introduceDomain', () => {
-  it('fires @introduceDomain for a new domain, not for a re-introduction nor for dom0', async () => {
+  it.skipIf(SOCKET_ONLY)('fires @introduceDomain for a new domain, not for a re-introduction nor for dom0', async () => {
     const w = await g.dom0.watch('@introduceDomain', 'intro');
     expect(await w.nextEvent(2000)).toEqual({ path: '@introduceDomain', token: 'intro' });
     await g.dom0.introduce(30, 0, 1);
@@ -33,7 +33,7 @@ describe('INTRODUCE and @introduceDomain', () => {
     await w.unwatch();
   });
 
-  it('checks its arguments: three strings, domid ≤ 65535, event channel not 0', async () => {
+  it.skipIf(SOCKET_ONLY)('checks its arguments: three strings, domid ≤ 65535, event channel not 0', async () => {
     const c = await g.raw(30);
     const d0 = await (await import('../helpers/raw.js')).RawConn.connect(g.daemon.socket);
     await d0.expectError('EINVAL', Op.INTRODUCE, ['31', '0']);
@@ -131,7 +131,7 @@ describe('RELEASE', () => {
     expect(d.domains.owned(9)).toBe(0);
   });
 
-  it('a released domain\'s connections and transactions are gone; RELEASE twice gives ENOENT', async () => {
+  it.skipIf(SOCKET_ONLY)('a released domain\'s connections and transactions are gone; RELEASE twice gives ENOENT', async () => {
     await g.introduce(41);
     const c = await g.raw(41);
     const tx = await c.txStart();
