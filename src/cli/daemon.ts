@@ -1,7 +1,6 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { AccessLog } from '../server/accesslog.js';
 import { Daemon } from '../server/daemon.js';
 import { PROTOCOLS, protocolNamed } from '../server/protocol.js';
 import { Mirror } from '../mirror/live.js';
@@ -11,7 +10,9 @@ import { listRefs, resolveRef } from '../git/repo/refs.js';
 import { TreeMemo } from '../mirror/readNodeTree.js';
 import type { Commit } from '../history/commit.js';
 import { DEFAULT_RETENTION, chainRows } from '../history/retention.js';
-import { UnixServer, writePidFile } from '../transport/unix.js';
+import { UnixServer } from '../transport/unix.js';
+import { Lifecycle } from '../service/lifecycle.js';
+import { CHILD, runInBackground } from '../service/background.js';
 import { GuestSockets } from '../transport/guests.js';
 import { parseQuotaSetting, type QuotaName } from '../domain/quota.js';
 import { defaultRunDir } from '../client/paths.js';
@@ -22,6 +23,8 @@ interface DaemonFlags {
   pidFile?: string;
   logLevel: LogLevel;
   accessLog?: string;
+  logFile?: string;
+  background?: boolean;
   features: boolean;
   protocol: string;
   history: string;
@@ -54,7 +57,9 @@ export function daemonCommand(program: Command): void {
     .option('--run-dir <dir>', 'directory of the socket and the pid file (default: $XENSTORED_RUNDIR, else ./run)')
     .option('--pid-file <file>', 'where to write the pid (default: RUN_DIR/pid)')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
-    .option('--access-log <file>', 'write one line per request and per reply to FILE')
+    .option('--access-log <file>', 'write one line per request and per reply, and one per connect and disconnect, to FILE (mode 0600; reopened on SIGHUP)')
+    .option('--log-file <file>', "the daemon's own output (its log) goes to FILE (reopened on SIGHUP)")
+    .option('--background', 'return once the daemon serves its socket, leaving it running detached (as C xenstored forks; for /etc/init.d/xen); needs --log-file')
     .option('--protocol <level>', 'answer as the C daemon of this Xen release: 4.17, 4.20 or 4.22 (docs/decisions.md lists the differences)', checkProtocol, '4.22')
     .option('--no-features', 'the same as --protocol 4.17 (Debian 12\'s C daemon)')
     .option('--history <spec>', 'history retention tiers: all:N then <width>:<rows>, e.g. all:1024,1m:120,1h:168; off: no history', DEFAULT_RETENTION)
@@ -69,27 +74,49 @@ export function daemonCommand(program: Command): void {
     .action(async (given: DaemonFlags & { config?: string }, cmd: Command) => {
       const flags = given.config === undefined ? given : withConfig(given, cmd, given.config);
       setLogLevel(flags.logLevel);
+      if (flags.background === true && process.env[CHILD] !== '1') {
+        if (flags.logFile === undefined) throw new Error('--background needs --log-file (the detached daemon has no terminal to write to)');
+        process.exit(await runInBackground(process.argv.slice(1), resolve(flags.logFile)));
+      }
       const runDir = resolve(flags.runDir ?? defaultRunDir());
       const socketPath = join(runDir, 'socket');
       const pidFile = resolve(flags.pidFile ?? join(runDir, 'pid'));
-      const accessLog = flags.accessLog === undefined ? null : new AccessLog(flags.accessLog);
-      // Refuse a repository xsgit did not make (or one another daemon uses) before reading it.
-      if (flags.gitDir !== undefined) openMirrorRepository(resolve(flags.gitDir));
-      const start = await startingPoint(flags);
-      const protocol = flags.features ? (protocolNamed(flags.protocol) ?? PROTOCOLS['4.22']) : PROTOCOLS['4.17'];
-      const daemon = new Daemon({ protocol, accessLog, retention: flags.history, head: start.head });
-      daemon.store.history.adopt(start.tiers, start.tags);
-      const mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
-      daemon.mirror = mirror;
-      for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
-      const guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
-      const xen = flags.xen === true ? await startXen(daemon, guests !== null) : null;
-      daemon.backend = guests ?? xen;
-      const server = new UnixServer(daemon, socketPath);
-      await server.listen();
+      // Every path is checked before listening; a live daemon on the socket is refused.
+      const life = await Lifecycle.prepare({
+        socketPath,
+        pidFile,
+        accessLog: flags.accessLog === undefined ? undefined : resolve(flags.accessLog),
+        logFile: flags.logFile === undefined ? undefined : resolve(flags.logFile),
+      });
+      process.on('SIGHUP', () => life.reopenLogs());
+      const accessLog = life.accessLog;
+      let server: UnixServer;
+      let mirror: Mirror | null;
+      let guests: GuestSockets | null;
+      let xen: Awaited<ReturnType<typeof startXen>> | null;
+      try {
+        // Refuse a repository xsgit did not make (or one another daemon uses) before reading it.
+        if (flags.gitDir !== undefined) openMirrorRepository(resolve(flags.gitDir));
+        const start = await startingPoint(flags);
+        const protocol = flags.features ? (protocolNamed(flags.protocol) ?? PROTOCOLS['4.22']) : PROTOCOLS['4.17'];
+        const daemon = new Daemon({ protocol, accessLog, retention: flags.history, head: start.head });
+        daemon.store.history.adopt(start.tiers, start.tags);
+        mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
+        daemon.mirror = mirror;
+        for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
+        guests = flags.guestSockets === true ? new GuestSockets(daemon, join(runDir, 'domains')) : null;
+        xen = flags.xen === true ? await startXen(daemon, guests !== null) : null;
+        daemon.backend = guests ?? xen;
+        server = new UnixServer(daemon, socketPath);
+        await server.listen().catch((e: Error) => {
+          throw new Error(`cannot listen on ${socketPath}: ${e.message}`);
+        });
+      } catch (e) {
+        life.abort();
+        throw e;
+      }
       xen?.startDom0();
       mirror?.start();
-      writePidFile(pidFile);
       const stop = async (signal: string): Promise<void> => {
         logger.info(`${signal}: stopping`);
         await server.close();
@@ -97,21 +124,21 @@ export function daemonCommand(program: Command): void {
         const mirrored = (await mirror?.stop()) ?? true;
         await guests?.close();
         await xen?.close();
-        accessLog?.close();
-        rmSync(pidFile, { force: true });
+        life.close();
         process.exit(mirrored ? 0 : 1);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
       process.stdout.write(`export XENSTORED_PATH=${socketPath}\n`);
       logger.info(`listening on ${socketPath}, pid ${process.pid}`);
+      life.ready();
     });
 }
 
 /** `--xen`: the Xen backend (src/xen), its hooks into the daemon. koffi and the libraries
  *  are loaded only here; what is missing is said and the daemon exits 1. */
 async function startXen(daemon: Daemon, guestSockets: boolean): Promise<import('../xen/backend.js').XenBackend> {
-  if (guestSockets) throw new InvalidArgumentError('--xen and --guest-sockets exclude each other');
+  if (guestSockets) throw new Error('--xen and --guest-sockets exclude each other');
   const { XenBackend } = await import('../xen/backend.js');
   const { XenUnavailable } = await import('../xen/libs.js');
   try {
@@ -132,8 +159,8 @@ async function startXen(daemon: Daemon, guestSockets: boolean): Promise<import('
     );
   } catch (err) {
     if (!(err instanceof XenUnavailable)) throw err;
-    logger.error(`--xen: ${err.message}`);
-    process.exit(1);
+    // Thrown, not exited: the caller removes the pid file it wrote (service/lifecycle.ts).
+    throw new Error(`--xen: ${err.message}`);
   }
 }
 
@@ -182,7 +209,7 @@ function withConfig(flags: DaemonFlags, cmd: Command, file: string): DaemonFlags
       const q = value as Record<string, number>;
       out.quota = [...Object.entries(q).map(([n, v]) => collectQuota(`${n}=${v}`, [])[0]), ...flags.quota];
     } else if (cmd.options.some((o) => o.attributeName() === key)) out[key] = typeof value === 'number' ? String(value) : value;
-    else throw new InvalidArgumentError(`${file}: unknown option "${key}"`);
+    else throw new Error(`${file}: unknown option "${key}"`);
   }
   return out as unknown as DaemonFlags;
 }

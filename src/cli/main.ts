@@ -4,6 +4,7 @@ import { daemonCommand } from './daemon.js';
 import { historyCommands } from './history.js';
 import { exportCommand } from './export.js';
 import { snapshotCommand } from './snapshot.js';
+import { socketOption } from './socketOption.js';
 import { watchCommand } from './watch.js';
 import { TERMS_HELP } from './help.js';
 import { HistoryError } from './query.js';
@@ -11,12 +12,17 @@ import { HistoryError } from './query.js';
 /** With --json anywhere on the command line, errors too are one JSON value on stdout. */
 const json = process.argv.includes('--json');
 
+// The command name other processes see (/proc/PID/comm: `ps`, and the Xenstore-Comm trailer
+// of what the CLI changes, such as revert-to).
+process.title = 'xsgit';
+
 const program = new Command();
 program.name('xsgit').description('A git-backed, versioned xenstored').version('0.1.0');
 // Commander's own errors (a missing argument, an unknown option) come here as exceptions, so
 // that they are reported like every other error (inherited by the subcommands added below).
 program.exitOverride();
 program.configureOutput({ writeErr: (s) => (json ? undefined : process.stderr.write(s)) });
+socketOption(program);
 daemonCommand(program);
 historyCommands(program);
 exportCommand(program);

@@ -20,13 +20,14 @@ import {
 } from './codec.js';
 import { XsConnectionError, XsError, isXsError } from './errors.js';
 import { AsyncQueue } from './events.js';
-import { defaultSocketPath } from './paths.js';
+import { socketCandidates, type SocketCandidate } from './paths.js';
 import { Transaction } from './transaction.js';
 import type { Value, WatchEvent } from './types.js';
 import { Watcher } from './watcher.js';
 
 export interface ClientOptions {
-  /** Socket path. Default: defaultSocketPath(env). */
+  /** Socket path. Default: the first of socketCandidates(env) that answers (libxenstore's
+   *  rule, then ./run/socket). */
   path?: string;
   /** Environment for the default path. Default: process.env. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -56,6 +57,13 @@ export interface TransactionOptions {
   /** Attempts before giving up with the last EAGAIN. Default 100. */
   maxAttempts?: number;
 }
+
+/** What a failed connect means, for the message listing what was tried. */
+const NO_DAEMON: Record<string, string> = {
+  ENOENT: ' (no such socket)',
+  ECONNREFUSED: ' (a stale socket: no daemon listens)',
+  EACCES: ' (permission denied: the socket is mode 0600, for root)',
+};
 
 /** All events of a connection (see Client.watches). */
 export interface EventStream extends AsyncIterable<WatchEvent> {
@@ -131,12 +139,31 @@ export class Client {
   }
 
   /**
-   * Connect to `options.path`, else $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket, else
-   * ./run/socket. The C daemon listens with a backlog of 1, so a non-blocking connect can
-   * meet EAGAIN while the daemon is busy: that is retried until `connectTimeoutMs`.
+   * Connect to `options.path`, else to the first socket of paths.ts's socketCandidates() that
+   * answers: $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket, else /var/run/xenstored/socket
+   * and then ./run/socket. A candidate that does not exist or refuses (ENOENT, ECONNREFUSED:
+   * no daemon there) passes to the next; when none answers, the XsConnectionError lists what
+   * was tried and why each failed.
    */
   static async connect(options: ClientOptions = {}): Promise<Client> {
-    const path = options.path ?? defaultSocketPath(options.env ?? process.env);
+    if (options.path !== undefined) return Client.connectTo(options.path, options);
+    const tried: string[] = [];
+    const candidates: SocketCandidate[] = socketCandidates(options.env ?? process.env);
+    for (const c of candidates) {
+      try {
+        return await Client.connectTo(c.path, options);
+      } catch (err) {
+        const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+        tried.push(`${c.path} (${c.source}): ${code === undefined ? (err as Error).message : `${code}${NO_DAEMON[code] ?? ''}`}`);
+        if (code !== 'ENOENT' && code !== 'ECONNREFUSED') break;
+      }
+    }
+    throw new XsConnectionError(`no xenstored answers; tried ${tried.join('; ')}. Set XENSTORED_PATH (or --socket) to the daemon's socket`);
+  }
+
+  /** One socket path. The C daemon listens with a backlog of 1, so a non-blocking connect
+   *  can meet EAGAIN while the daemon is busy: that is retried until `connectTimeoutMs`. */
+  private static async connectTo(path: string, options: ClientOptions): Promise<Client> {
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {

@@ -1,4 +1,5 @@
 import type { Change } from '../store/change.js';
+import type { ProcessIdentity } from '../store/caller.js';
 import type { Node } from '../store/node.js';
 
 /** The transaction a commit belongs to, for the message trailers and the branch name. */
@@ -56,5 +57,8 @@ export class Commit {
     readonly time: number,
     readonly changes: readonly Change[],
     readonly tx: TxTag | null,
+    /** The process whose connection made the change (dom0 sockets), shared with its
+     *  connection; null for guests, the daemon itself, and imported commits. */
+    readonly by: ProcessIdentity | null = null,
   ) {}
 }

@@ -1,3 +1,4 @@
+import type { ProcessIdentity } from '../store/caller.js';
 import type { Change } from '../store/change.js';
 import { commonAncestor } from '../store/path.js';
 import type { Commit, RevertNote, TxTag } from './commit.js';
@@ -14,6 +15,9 @@ import type { Commit, RevertNote, TxTag } from './commit.js';
  *   Xenstore-Revert-To: <id>         (revert-to commits only: the commit restored)
  *   Xenstore-Domid: <N>
  *   Xenstore-Tx: <conn>-<txid>      (transactions and their merges only)
+ *   Xenstore-Pid: <pid>             (changes made through dom0's socket, when the kernel
+ *   Xenstore-Uid: <uid>              told who connected: SO_PEERCRED, transport/peercred.ts;
+ *   Xenstore-Comm: <command name>    the name from /proc/PID/comm, escaped as paths are)
  *
  * Summaries:
  *   - one change, no transaction:        `write /local/domain/3/name`, `rm /x`, `set_perms /x`
@@ -111,7 +115,13 @@ export function commitMessage(c: Commit): string {
   if (c.revertOf !== null) msg += `Xenstore-Revert-To: ${c.revertOf.target}\n`;
   msg += `Xenstore-Domid: ${c.domid}\n`;
   if (c.tx !== null) msg += `Xenstore-Tx: ${txName(c.tx)}\n`;
+  if (c.by !== null) msg += processTrailers(c.by);
   return msg;
+}
+
+/** The trailers naming the process behind a change (see the format above). */
+export function processTrailers(p: ProcessIdentity): string {
+  return `Xenstore-Pid: ${p.pid}\nXenstore-Uid: ${p.uid}\n${p.comm === '' ? '' : `Xenstore-Comm: ${escapePath(p.comm)}\n`}`;
 }
 
 export interface ParsedMessage {
@@ -121,6 +131,8 @@ export interface ParsedMessage {
   readonly truncated: boolean;
   readonly domid: number | undefined;
   readonly tx: TxTag | null;
+  /** The process trailers, when the message has them. */
+  readonly by: ProcessIdentity | null;
   /** From `Xenstore-Revert-To` and the summary's path. */
   readonly revert: RevertNote | null;
 }
@@ -135,6 +147,9 @@ export function parseCommitMessage(message: string): ParsedMessage {
   let truncated = false;
   let domid: number | undefined;
   let tx: TxTag | null = null;
+  let pid: number | undefined;
+  let uid = -1;
+  let comm = '';
   let revertTarget: string | null = null;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
@@ -145,6 +160,12 @@ export function parseCommitMessage(message: string): ParsedMessage {
       domid = Number(m[1]);
     } else if ((m = /^Xenstore-Tx: (\d+)-(\d+)$/.exec(line)) !== null) {
       tx = { conn: Number(m[1]), txid: Number(m[2]) };
+    } else if ((m = /^Xenstore-Pid: (\d+)$/.exec(line)) !== null) {
+      pid = Number(m[1]);
+    } else if ((m = /^Xenstore-Uid: (\d+)$/.exec(line)) !== null) {
+      uid = Number(m[1]);
+    } else if ((m = /^Xenstore-Comm: (\S+)$/.exec(line)) !== null) {
+      comm = unescapePath(m[1]);
     } else if ((m = /^Xenstore-Revert-To: ([0-9a-f]{40})$/.exec(line)) !== null) {
       revertTarget = m[1];
     } else if (/^\.\.\. and \d+ more$/.test(line)) {
@@ -155,9 +176,10 @@ export function parseCommitMessage(message: string): ParsedMessage {
     const m = CHANGE_LINE.exec(summary);
     if (m !== null) changes.push({ op: m[1] as Change['op'], path: unescapePath(m[2]) });
   }
+  const by = pid === undefined ? null : { pid, uid, comm };
   const rm = revertTarget === null ? null : /^revert (\S+) to [0-9a-f]+$/.exec(summary);
   const revert = rm === null || revertTarget === null ? null : { target: revertTarget, path: unescapePath(rm[1]) };
-  return { summary, changes, truncated, domid, tx, revert };
+  return { summary, changes, truncated, domid, tx, revert, by };
 }
 
 /** The id a tier commit names as its origin: commitIdOf() computes it before the message is

@@ -1,3 +1,4 @@
+import type { ProcessIdentity } from '../store/caller.js';
 import { commitIdOf } from './commitId.js';
 import type { Node } from '../store/node.js';
 import type { Change } from '../store/change.js';
@@ -62,22 +63,23 @@ export class History {
   }
 
   /** Records a change outside any transaction, or a transaction that fast-forwards;
-   *  `revert` when the change is a `revert-to` (its message says so). */
-  record(root: Node, domid: number, changes: readonly Change[], tx: TxTag | null, revert: RevertNote | null = null): Commit {
+   *  `revert` when the change is a `revert-to` (its message says so); `by`: the process
+   *  behind the change. */
+  record(root: Node, domid: number, changes: readonly Change[], tx: TxTag | null, revert: RevertNote | null = null, by: ProcessIdentity | null = null): Commit {
     this.commits++;
-    const c = new Commit(root, [this.head], domid, this.clock(), changes, tx);
+    const c = new Commit(root, [this.head], domid, this.clock(), changes, tx, by);
     c.revertOf = revert;
     return this.append(c);
   }
 
   /** Records a transaction that others overtook: its own commit on its branch (started at
    *  `start`), then the merge of that branch into main. */
-  merge(start: Commit, branchRoot: Node, merged: Node, domid: number, changes: readonly Change[], tx: TxTag): Commit {
+  merge(start: Commit, branchRoot: Node, merged: Node, domid: number, changes: readonly Change[], tx: TxTag, by: ProcessIdentity | null = null): Commit {
     const time = this.clock();
-    const branch = new Commit(branchRoot, [start], domid, time, changes, tx);
+    const branch = new Commit(branchRoot, [start], domid, time, changes, tx, by);
     this.commits += 2;
     this.merges++;
-    return this.append(new Commit(merged, [this.head, branch], domid, time, changes, tx));
+    return this.append(new Commit(merged, [this.head, branch], domid, time, changes, tx, by));
   }
 
   private append(c: Commit): Commit {

@@ -1,4 +1,5 @@
 import type { Change } from '../store/change.js';
+import type { ProcessIdentity } from '../store/caller.js';
 import type { Commit, RevertNote, TxTag } from './commit.js';
 import { History } from './history.js';
 import { Node, NO_CHILDREN } from '../store/node.js';
@@ -45,17 +46,17 @@ export class Store {
   }
 
   /** Makes the view's root live and records it as one commit (none when nothing changed);
-   *  `revert`: the commit is a `revert-to`. */
-  publish(view: HeadView, domid: number, changes: readonly Change[], tx: TxTag | null, revert: RevertNote | null = null): void {
+   *  `revert`: the commit is a `revert-to`; `by`: the process behind the change. */
+  publish(view: HeadView, domid: number, changes: readonly Change[], tx: TxTag | null, revert: RevertNote | null = null, by: ProcessIdentity | null = null): void {
     if (view.root === this.current) return;
     this.current = view.root;
-    if (this.recording) this.history.record(this.current, domid, changes, tx, revert);
+    if (this.recording) this.history.record(this.current, domid, changes, tx, revert, by);
   }
 
   /** Makes the view's root live as the merge of a transaction that others overtook: its own
    *  commit on its branch (`branchRoot`, from `start`), then the merge into main. */
-  publishMerge(view: HeadView, start: Commit, branchRoot: Node, domid: number, changes: readonly Change[], tx: TxTag): void {
+  publishMerge(view: HeadView, start: Commit, branchRoot: Node, domid: number, changes: readonly Change[], tx: TxTag, by: ProcessIdentity | null = null): void {
     this.current = view.root;
-    if (this.recording) this.history.merge(start, branchRoot, this.current, domid, changes, tx);
+    if (this.recording) this.history.merge(start, branchRoot, this.current, domid, changes, tx, by);
   }
 }

@@ -1,7 +1,7 @@
 import { HEADER_SIZE, Op, PAYLOAD_MAX } from '../wire/constants.js';
 import { OutBuffer } from '../wire/outbuf.js';
 import { homePath } from '../store/path.js';
-import type { Caller } from '../store/caller.js';
+import type { Caller, ProcessIdentity } from '../store/caller.js';
 import type { Transaction } from '../txn/transaction.js';
 import type { Watch, Watcher } from '../watch/watch.js';
 import type { Peer, Transport } from '../transport/transport.js';
@@ -35,6 +35,8 @@ export class Connection implements Caller, Watcher, Peer {
   readonly txs = new Map<number, Transaction>();
   target = -1;
   readonly home: string;
+  /** The process behind a dom0 socket (SO_PEERCRED at accept), shared by its commits. */
+  proc: ProcessIdentity | null = null;
   /** In the daemon's list of connections with output to flush. */
   dirty = false;
   closed = false;

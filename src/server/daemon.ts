@@ -1,6 +1,6 @@
 import { FEATURE_WATCHDEPTH, opName, type ErrorName } from '../wire/constants.js';
 import { logger } from '../util/log.js';
-import type { Caller } from '../store/caller.js';
+import type { Caller, ProcessIdentity } from '../store/caller.js';
 import type { Commit } from '../history/commit.js';
 import { Pruner } from '../history/pruner.js';
 import { Store } from '../history/store.js';
@@ -76,9 +76,11 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
     this.ctx = { xs: this, conn: null as unknown as Connection, tx: null };
   }
 
-  connect(transport: Transport, domid: number, privileged: boolean): Connection {
+  connect(transport: Transport, domid: number, privileged: boolean, proc: ProcessIdentity | null = null): Connection {
     const c = new Connection(++this.lastConnId, domid, privileged, transport, this, (x) => this.dirty.push(x));
+    c.proc = proc;
     this.connections.add(c);
+    this.accessLog?.connected(c);
     c.onClose = () => this.disconnect(c);
     if (!privileged) {
       const dom = this.domains.get(domid);
@@ -94,6 +96,7 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
   }
 
   private disconnect(c: Connection): void {
+    this.accessLog?.disconnected(c);
     this.resetConnection(c);
     this.connections.delete(c);
     if (!c.privileged) this.domains.get(c.domid)?.conns.delete(c);
@@ -184,16 +187,18 @@ export class Daemon implements Services, ControlContext, RequestHandler, Accepto
    * RELEASE: the domain's watches and transactions go first (it gets no events), then its
    * connections and its backend; then, as ONE commit by dom0, every node it owns is deleted
    * and every ACL entry naming it removed (firing the usual events for others); then
-   * `@releaseDomain` fires. A reused domid starts from nothing.
+   * `@releaseDomain` fires. A reused domid starts from nothing. `proc`: the process whose
+   * RELEASE request this is, for the commit's trailers.
    */
-  releaseDomain(domid: number): void {
+  releaseDomain(domid: number, proc: ProcessIdentity | null = null): void {
     const dom = this.domains.get(domid);
     if (dom === undefined) return;
     for (const c of dom.conns) this.resetConnection(c);
     for (const c of [...dom.conns]) c.close();
     this.backend?.release(domid);
     for (const other of this.domains.list()) if (other.target === domid) this.setTarget(other, -1);
-    this.publisher.publish(DOM0, { op: 'release', domid });
+    // The daemon does the cleanup (as dom0); the commit names the process that asked for it.
+    this.publisher.publish(proc === null ? DOM0 : { ...DOM0, proc }, { op: 'release', domid });
     this.specials.forget(domid);
     this.domains.release(domid);
     this.admission.forget(domid);

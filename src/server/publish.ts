@@ -119,7 +119,7 @@ export class Publisher {
         err = ops.apply(head, ledger, who, this.watches, log, edit);
     }
     if (err !== null) return this.abandon(err);
-    this.store.publish(head, who.domid, log, null, revert);
+    this.store.publish(head, who.domid, log, null, revert, who.proc ?? null);
     this.finish(who, log);
     return null;
   }
@@ -171,8 +171,8 @@ export class Publisher {
     if (err !== null) return this.abandon(err);
     tx.announce(before, head.root, this.watches);
     this.commitSpecials(tx);
-    if (history.head === tx.start) this.store.publish(head, who.domid, log, tx.tag);
-    else this.store.publishMerge(head, tx.start, tx.branchRoot(this.store.gen, who, this.domains), who.domid, log, tx.tag);
+    if (history.head === tx.start) this.store.publish(head, who.domid, log, tx.tag, null, who.proc ?? null);
+    else this.store.publishMerge(head, tx.start, tx.branchRoot(this.store.gen, who, this.domains), who.domid, log, tx.tag, who.proc ?? null);
     this.finish(who, log);
     return null;
   }

@@ -1,5 +1,5 @@
 import type { ErrorName } from '../wire/constants.js';
-import type { Caller } from '../store/caller.js';
+import type { Caller, ProcessIdentity } from '../store/caller.js';
 import type { Store } from '../history/store.js';
 import type { WatchIndex } from '../watch/watches.js';
 import type { Admission } from '../domain/admission.js';
@@ -30,8 +30,9 @@ export interface Services {
   publish(who: Caller, edit: Edit): ErrorName | null;
   /** INTRODUCE (reference §4.6). */
   introduceDomain(domid: number, gfn: string, evtchn: number): void;
-  /** RELEASE (reference §4.6, XSA-419, XSA-322). */
-  releaseDomain(domid: number): void;
+  /** RELEASE (reference §4.6, XSA-419, XSA-322); `proc`: the process that asked (its commit
+   *  names it). */
+  releaseDomain(domid: number, proc?: ProcessIdentity | null): void;
   /** SET_TARGET: `dom` acts with the rights of `target` (-1: none). */
   setTarget(dom: Domain<Connection>, target: number): void;
   /** Drops a connection's watches and open transactions (RESET_WATCHES, close). */

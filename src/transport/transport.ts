@@ -1,3 +1,5 @@
+import type { ProcessIdentity } from '../store/caller.js';
+
 /**
  * A byte stream to one client. The core (Connection, Daemon) sees nothing else of a client,
  * so any carrier of the xenstore byte stream plugs in here:
@@ -40,9 +42,10 @@ export interface Peer {
 
 /** Where transports bring their clients: the daemon (server/daemon.ts). */
 export interface Acceptor {
-  /** A new client of `domid` on `transport`; privileged for dom0's Unix socket. The
+  /** A new client of `domid` on `transport`; privileged for dom0's Unix socket, which also
+   *  tells the process behind it when the kernel does (transport/peercred.ts). The
    *  returned peer may already be closed (its domain went away meanwhile). */
-  connect(transport: Transport, domid: number, privileged: boolean): Peer;
+  connect(transport: Transport, domid: number, privileged: boolean, proc?: ProcessIdentity | null): Peer;
 }
 
 /**

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/daemon.js';
 
 /** src/'s folders from the bottom up: each may import only itself and those before it. */
-const LAYERS = ['util', 'wire', 'store', 'git', 'watch', 'domain', 'history', 'txn', 'mirror', 'client', 'transport', 'xen', 'control', 'server', 'cli'];
+const LAYERS = ['util', 'wire', 'store', 'git', 'watch', 'domain', 'history', 'txn', 'mirror', 'client', 'transport', 'xen', 'control', 'server', 'service', 'cli'];
 
 const SRC = join(REPO_ROOT, 'src');
 

@@ -67,11 +67,11 @@ afterAll(async () => {
 });
 
 describe('socket path resolution', () => {
-  it('follows XENSTORED_PATH, then XENSTORED_RUNDIR, then ./run', () => {
+  it("follows XENSTORED_PATH, then XENSTORED_RUNDIR, then libxenstore's /var/run/xenstored", () => {
     expect(defaultSocketPath({ XENSTORED_PATH: '/x/y', XENSTORED_RUNDIR: '/r' })).toBe('/x/y');
     expect(defaultSocketPath({ XENSTORED_RUNDIR: '/r' })).toBe('/r/socket');
-    expect(defaultSocketPath({ XENSTORED_PATH: '', XENSTORED_RUNDIR: '' })).toBe('run/socket');
-    expect(defaultSocketPath({})).toBe('run/socket');
+    expect(defaultSocketPath({ XENSTORED_PATH: '', XENSTORED_RUNDIR: '' })).toBe('/var/run/xenstored/socket');
+    expect(defaultSocketPath({})).toBe('/var/run/xenstored/socket');
   });
 
   it('connects through the environment variables', async () => {

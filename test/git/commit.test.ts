@@ -87,11 +87,20 @@ describe('commit messages', () => {
       { op: 'rm', path: '/c' },
     ];
     const p = parseCommitMessage(commitMessage(commit(root, [base], 9, T0, changes, { conn: 12, txid: 34 })));
-    expect(p).toEqual({ summary: 'transaction (dom9): 1 write, 1 rm, 1 set_perms under /', changes, truncated: false, domid: 9, tx: { conn: 12, txid: 34 }, revert: null });
+    expect(p).toEqual({ summary: 'transaction (dom9): 1 write, 1 rm, 1 set_perms under /', changes, truncated: false, domid: 9, tx: { conn: 12, txid: 34 }, revert: null, by: null });
     const single = parseCommitMessage(commitMessage(commit(root, [base], 3, T0, [{ op: 'rm', path: '/x' }])));
     expect(single.changes).toEqual([{ op: 'rm', path: '/x' }]);
     expect(single.tx).toBeNull();
     expect(single.domid).toBe(3);
+  });
+
+  it('name the process behind a dom0 connection in trailers, and parse them back', () => {
+    const by = { pid: 4242, uid: 0, comm: 'xl run' };
+    const c = new Commit(root, [base], 0, T0, [{ op: 'write', path: '/a' }], null, by);
+    const msg = commitMessage(c);
+    expect(msg).toBe('write /a\n\nXenstore-Domid: 0\nXenstore-Pid: 4242\nXenstore-Uid: 0\nXenstore-Comm: xl\\x20run\n');
+    expect(parseCommitMessage(msg).by).toEqual(by);
+    expect(parseCommitMessage(commitMessage(new Commit(root, [base], 0, T0, [{ op: 'write', path: '/a' }], null, { pid: 7, uid: 1000, comm: '' }))).by).toEqual({ pid: 7, uid: 1000, comm: '' });
   });
 
   it('say what a revert-to restored, in the summary and a trailer, and parse it back', () => {

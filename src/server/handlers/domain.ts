@@ -49,7 +49,7 @@ export function releaseOrResume(ctx: RequestContext, r: Request): Outcome {
   const domid = domidArg(ctx, arg);
   if (domid <= 0) return 'EINVAL';
   if (!ctx.xs.domains.isLive(domid)) return 'ENOENT';
-  if (r.type === Op.RELEASE) ctx.xs.releaseDomain(domid);
+  if (r.type === Op.RELEASE) ctx.xs.releaseDomain(domid, ctx.conn.proc);
   return ack(ctx, r);
 }
 
