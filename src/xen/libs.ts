@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
  * | event channels | xenevtchn_open / _bind_interdomain / _bind_virq / _notify / _pending / _unmask / _unbind / _close |
  * | a guest's page | xengnttab_map_grant_ref(domid, GNTTAB_RESERVED_XENSTORE = 1), fallback xenforeignmemory_map(gfn) |
  * | domain state | xc_domain_getinfolist (libxenctrl 4.17: its ABI follows the hypervisor's) |
- * | dom0's own page | mmap(2) of /proc/xen/xsd_kva (libc) |
+ * | dom0's own page | c.mmap(2) of /proc/xen/xsd_kva (libc) |
  *
  * Pointers are BigInt (koffi 3); 0n is NULL. Every call that can fail returns -1 / NULL with
  * errno set: `errno()` reads it (koffi.errno()).
@@ -71,14 +71,14 @@ export interface XenLibs {
   /** xenevtchn_pending, synchronous: call only when readable() said so and no
    *  pendingAsync() is outstanding (it would block the event loop otherwise). */
   pending(): number;
-  /** Whether the event channel fd has a port to deliver now: poll(2) with timeout 0 (the
+  /** Whether the event channel fd has a port to deliver now: c.poll(2) with timeout 0 (the
    *  fd is only polled, never read: xenevtchn_pending does the reading and the masking). */
   readable(): boolean;
   /** Maps a guest's xenstore page by grant (ref 1), else by frame `gfn` through
    *  xenforeignmemory. Returns the address, or throws with the errno of both attempts. */
   mapGuestPage(domid: number, gfn: bigint): { addr: bigint; how: 'grant' | 'foreign' };
   unmapGuestPage(addr: bigint, how: 'grant' | 'foreign' | 'mmap'): void;
-  /** mmap(MAP_SHARED, RW) of an open file's first 4096 bytes (dom0's /proc/xen/xsd_kva). */
+  /** c.mmap(MAP_SHARED, RW) of an open file's first 4096 bytes (dom0's /proc/xen/xsd_kva). */
   mmapFd(fd: number): bigint;
   /** Zero-copy ArrayBuffer over `len` bytes at `addr` (koffi.view). */
   view(addr: bigint, len: number): ArrayBuffer;
@@ -114,18 +114,9 @@ function open(koffi: KoffiModule, soname: string, pkg: string): KoffiLib {
   }
 }
 
-/**
- * Loads the four Xen libraries and libc, opens one handle of each (xenevtchn_open,
- * xengnttab_open + set_max_grants, xenforeignmemory_open, xc_interface_open) and binds the
- * calls. Throws XenUnavailable, naming what is missing (a library, /dev/xen, the
- * simulation), when any of it fails.
- */
-export function openXen(): XenLibs {
-  const koffi = loadKoffi();
-  const simulated = process.env.XENSIM_DIR !== undefined;
-  if (!simulated && !existsSync('/dev/xen/evtchn')) {
-    throw new XenUnavailable('/dev/xen/evtchn does not exist: not running in a Xen dom0 (load xen-evtchn, xen-gntdev, xen-privcmd; mount xenfs on /proc/xen), or set XENSIM_DIR, LD_LIBRARY_PATH and LD_PRELOAD for xensim');
-  }
+/** The Xen library calls the daemon makes (the C daemon's, tools/xenstored/domain.c), declared
+ *  through koffi; throws XenUnavailable when a library is missing. */
+function declareCalls(koffi: KoffiModule) {
   const ev = open(koffi, XENEVTCHN_SONAME, 'libxenevtchn1');
   const gt = open(koffi, XENGNTTAB_SONAME, 'libxengnttab1');
   const fm = open(koffi, XENFOREIGNMEMORY_SONAME, 'libxenforeignmemory1');
@@ -157,71 +148,98 @@ export function openXen(): XenLibs {
   const mmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
   const munmap = libc.func('int munmap(void *addr, size_t len)');
   const poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
+  return { evOpen, evClose, evFd, evBindInter, evBindVirq, evBindUnbound, evNotify, evPending, evUnmask, evUnbind, gtOpen, gtClose, gtMaxGrants, gtMap, gtUnmap, fmOpen, fmClose, fmMap, fmUnmap, xcOpen, xcClose, xcGetInfoList, mmap, munmap, poll };
+}
 
-  const errno = (): number => koffi.errno();
-  const nul = (p: unknown): boolean => p === null || p === 0n || p === undefined;
-  const xce = evOpen(null, 0) as bigint;
+/** A null pointer as koffi returns it. */
+function nul(p: unknown): boolean {
+  return p === null || p === 0n || p === undefined;
+}
+
+/** One handle of each library (C domain_early_init), or XenUnavailable naming the device
+ *  that refused. */
+function openHandles(c: ReturnType<typeof declareCalls>, simulated: boolean, errno: () => number): { xce: bigint; xgt: bigint; fmem: bigint; xch: bigint } {
+  const xce = c.evOpen(null, 0) as bigint;
   if (nul(xce)) {
     const hint = simulated
       ? 'XENSIM_DIR is set: are the libraries xensim\'s (LD_LIBRARY_PATH=$XENSIM_BUILD/lib) and XENSIM_DIR writable?'
       : 'is /dev/xen/evtchn accessible (run as root in dom0; module xen-evtchn)?';
     throw new XenUnavailable(`xenevtchn_open failed (errno ${errno()}): ${hint}`);
   }
-  const xgt = gtOpen(null, 0) as bigint;
+  const xgt = c.gtOpen(null, 0) as bigint;
   if (nul(xgt)) throw new XenUnavailable(`xengnttab_open failed (errno ${errno()}): /dev/xen/gntdev (module xen-gntdev)?`);
   // As domain_early_init(): room for one mapping per possible domain.
-  gtMaxGrants(xgt, 0x7ff0);
-  const fmem = fmOpen(null, 0) as bigint;
+  c.gtMaxGrants(xgt, 0x7ff0);
+  const fmem = c.fmOpen(null, 0) as bigint;
   if (nul(fmem)) throw new XenUnavailable(`xenforeignmemory_open failed (errno ${errno()}): /dev/xen/privcmd?`);
-  const xch = xcOpen(null, null, 0) as bigint;
+  const xch = c.xcOpen(null, null, 0) as bigint;
   if (nul(xch)) throw new XenUnavailable(`xc_interface_open failed (errno ${errno()}): /dev/xen/privcmd, and a hypervisor matching libxenctrl 4.17?`);
+  return { xce, xgt, fmem, xch };
+}
+
+/**
+ * Loads the four Xen libraries and libc, opens one handle of each (xenevtchn_open,
+ * xengnttab_open + set_max_grants, xenforeignmemory_open, xc_interface_open) and binds the
+ * calls. Throws XenUnavailable, naming what is missing (a library, /dev/xen, the
+ * simulation), when any of it fails.
+ */
+export function openXen(): XenLibs {
+  const koffi = loadKoffi();
+  const simulated = process.env.XENSIM_DIR !== undefined;
+  if (!simulated && !existsSync('/dev/xen/evtchn')) {
+    throw new XenUnavailable('/dev/xen/evtchn does not exist: not running in a Xen dom0 (load xen-evtchn, xen-gntdev, xen-privcmd; mount xenfs on /proc/xen), or set XENSIM_DIR, LD_LIBRARY_PATH and LD_PRELOAD for xensim');
+  }
+  const c = declareCalls(koffi);
+
+  const errno = (): number => koffi.errno();
+  const { xce, xgt, fmem, xch } = openHandles(c, simulated, errno);
   const info = Buffer.alloc(DOMAININFO_BYTES);
   // struct pollfd { int fd; short events; short revents; }, POLLIN = 1.
   const pfd = Buffer.alloc(8);
-  pfd.writeInt32LE(evFd(xce) as number, 0);
+  pfd.writeInt32LE(c.evFd(xce) as number, 0);
 
   return {
     koffi,
     xce,
-    evtchnFd: () => evFd(xce) as number,
-    bindInterdomain: (domid, port) => evBindInter(xce, domid, port) as number,
-    bindVirq: (virq) => evBindVirq(xce, virq) as number,
-    bindUnboundPort: (domid) => evBindUnbound(xce, domid) as number,
-    notify: (port) => evNotify(xce, port) as number,
-    unmask: (port) => evUnmask(xce, port) as number,
-    unbind: (port) => evUnbind(xce, port) as number,
-    pendingAsync: (cb) => evPending.async(xce, cb),
-    pending: () => evPending(xce) as number,
+    evtchnFd: () => c.evFd(xce) as number,
+    bindInterdomain: (domid, port) => c.evBindInter(xce, domid, port) as number,
+    bindVirq: (virq) => c.evBindVirq(xce, virq) as number,
+    bindUnboundPort: (domid) => c.evBindUnbound(xce, domid) as number,
+    notify: (port) => c.evNotify(xce, port) as number,
+    unmask: (port) => c.evUnmask(xce, port) as number,
+    unbind: (port) => c.evUnbind(xce, port) as number,
+    pendingAsync: (cb) => c.evPending.async(xce, cb),
+    pending: () => c.evPending(xce) as number,
     readable() {
       pfd.writeInt16LE(1, 4);
       pfd.writeInt16LE(0, 6);
-      return (poll(pfd, 1, 0) as number) > 0 && (pfd.readInt16LE(6) & 1) !== 0;
+      return (c.poll(pfd, 1, 0) as number) > 0 && (pfd.readInt16LE(6) & 1) !== 0;
     },
     mapGuestPage(domid, gfn) {
-      const byGrant = gtMap(xgt, domid, GNTTAB_RESERVED_XENSTORE, PROT_READ | PROT_WRITE) as bigint;
+      const byGrant = c.gtMap(xgt, domid, GNTTAB_RESERVED_XENSTORE, PROT_READ | PROT_WRITE) as bigint;
       if (!nul(byGrant)) return { addr: byGrant, how: 'grant' };
       const grantErrno = errno();
       const err = [0];
-      const byFrame = fmMap(fmem, domid, PROT_READ | PROT_WRITE, 1, [gfn], err) as bigint;
+      const byFrame = c.fmMap(fmem, domid, PROT_READ | PROT_WRITE, 1, [gfn], err) as bigint;
       if (!nul(byFrame) && err[0] === 0) return { addr: byFrame, how: 'foreign' };
       const e = new Error(`cannot map the xenstore page of domain ${domid}: grant ref 1: errno ${grantErrno}; foreign frame ${gfn}: errno ${nul(byFrame) ? errno() : -err[0]}`);
-      if (!nul(byFrame)) fmUnmap(fmem, byFrame, 1);
+      if (!nul(byFrame)) c.fmUnmap(fmem, byFrame, 1);
       throw e;
     },
     unmapGuestPage(addr, how) {
-      if (how === 'grant') gtUnmap(xgt, addr, 1);
-      else if (how === 'foreign') fmUnmap(fmem, addr, 1);
-      else munmap(addr, 4096);
+      if (how === 'grant') c.gtUnmap(xgt, addr, 1);
+      else if (how === 'foreign') c.fmUnmap(fmem, addr, 1);
+      else c.munmap(addr, 4096);
     },
     mmapFd(fd) {
-      const p = mmap(null, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) as bigint;
+      const p = c.mmap(null, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) as bigint;
       // MAP_FAILED is (void *)-1.
       if (nul(p) || p === 0xffffffffffffffffn || p === -1n) throw new Error(`mmap failed (errno ${errno()})`);
       return p;
     },
     view: (addr, len) => koffi.view(addr, len),
     getDomainInfo(domid) {
-      const n = xcGetInfoList(xch, domid, 1, info) as number;
+      const n = c.xcGetInfoList(xch, domid, 1, info) as number;
       if (n < 1) return null;
       if (info.readUInt16LE(0) !== domid) return null;
       const flags = info.readUInt32LE(4);
@@ -234,10 +252,10 @@ export function openXen(): XenLibs {
     },
     errno,
     close() {
-      evClose(xce);
-      gtClose(xgt);
-      fmClose(fmem);
-      xcClose(xch);
+      c.evClose(xce);
+      c.gtClose(xgt);
+      c.fmClose(fmem);
+      c.xcClose(xch);
     },
   };
 }
