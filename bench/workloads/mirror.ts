@@ -5,8 +5,8 @@
  * Measured per side: boot wall time, time per guest in the first and last tenth, daemon CPU
  * per boot request (utime + stime of the daemon process, its mirror worker included, over the
  * boot only), peak RSS; with the mirror also: how long after the last boot the repository had
- * every commit, mirror lag p50/p99 (from `history stats --json`, over the last 10,000
- * commits), repository bytes per commit (objects/pack after the daemon stopped, no `git gc`),
+ * every commit, mirror lag p50/p99 (from `history stats --json`, over every commit
+ * written), repository bytes per commit (objects/pack after the daemon stopped, no `git gc`),
  * the daemon's exit status, and `git fsck --strict`.
  *
  * Guests: smoke 10 (P=2), quick 100, full 1,000 and 3,000 (P=8); `XSGIT_BENCH_MIRROR_GUESTS`

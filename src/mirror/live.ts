@@ -19,6 +19,7 @@ import { isExternal } from './external.js';
 import { OwnedRefs } from './ownedRefs.js';
 import { openMirrorRepository, type RepositoryLock } from './repository.js';
 import { LagSamples } from './lagSamples.js';
+import { MAX_DEPTH_LARGE } from './worker/packer.js';
 import type { BatchFailed, BatchReply, BatchRequest, WorkerInit } from './worker/protocol.js';
 
 /** What the mirror reads of the daemon. */
@@ -322,7 +323,9 @@ export class Mirror {
   private maybeRepack(batchCommits: number): void {
     if (this.retention || this.repack !== null || this.packsSinceRepack < REPACK_EVERY || batchCommits > IDLE_BATCH || !gitAvailable()) return;
     this.packsSinceRepack = 0;
-    const child = spawn('git', ['repack', '--geometric=2', '-d', '-q', '--no-write-bitmap-index'], { cwd: this.gitDir, env: gitEnv(this.gitDir), stdio: ['ignore', 'ignore', 'pipe'] });
+    // --depth: git's default (50) would break the worker's longer chains and store more whole
+    // trees (measured at 300 guests: 24.8 MB with it, 22.5 MB with 1,000, from 24.1 MB).
+    const child = spawn('git', ['repack', '--geometric=2', '-d', '-q', '--no-write-bitmap-index', `--depth=${MAX_DEPTH_LARGE}`], { cwd: this.gitDir, env: gitEnv(this.gitDir), stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const done = new Promise<void>((resolve) => {

@@ -116,6 +116,27 @@ onlyXsgit('live mirror', () => {
     expect(await git(dir, 'show', `${first}:local/domain/150/state/.value`)).toBe('1');
   }, 60_000);
 
+  it('on an idle host, merges its small packs with git in the background', async () => {
+    const dir = freshDir();
+    const d = await startDaemon({ args: ['--git-dir', dir, '--mirror-lag', '40'] });
+    const c = await d.connect();
+    try {
+      for (let n = 1; n <= 80; n++) await c.write(`/local/domain/${n}/name`, `guest-${n}`);
+      // One commit per batch: each pack holds /local/domain whole.
+      for (let i = 0; i < 20; i++) {
+        await c.write('/local/domain/7/state', String(i));
+        await until('the write to reach the repository', async () => (await mirrorStats(c)).mirror.backlogCommits === 0);
+      }
+      await until('a background repack', async () => ((await mirrorStats(c)).mirror as MirrorJson & { repacks: number }).repacks > 0, 20_000);
+    } finally {
+      await c.close();
+      expect((await d.stop()).code).toBe(0);
+    }
+    await git(dir, 'fsck', '--strict');
+    expect(readdirSync(join(dir, 'objects', 'pack')).filter((f) => f.endsWith('.pack')).length).toBeLessThan(16);
+    expect(await git(dir, 'show', 'main:local/domain/7/state/.value')).toBe('19');
+  }, 60_000);
+
   it('accepts only a missing or empty directory or a repository it made, and says why not', async () => {
     const base = mkdtempSync(join(tmpdir(), 'xsgit-mirror-refuse-'));
     // A project's repository (git made it, not xsgit).

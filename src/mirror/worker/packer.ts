@@ -21,7 +21,7 @@ import { BatchReader, COMMIT, TREE_EDITS, type WireRef } from './wire.js';
 /** A small tree's chain is cut after this many deltas (its whole body is a few hundred bytes). */
 const MAX_DEPTH_SMALL = 50;
 /** A large directory's chain: its whole body is up to hundreds of KB, so chains run longer. */
-const MAX_DEPTH_LARGE = 1000;
+export const MAX_DEPTH_LARGE = 1000;
 /** A delta is used when it is at most this share of the whole body. */
 const DELTA_WORTH = 0.75;
 /**
