@@ -101,6 +101,9 @@ export function daemonCommand(program: Command): void {
         const protocol = flags.features ? (protocolNamed(flags.protocol) ?? PROTOCOLS['4.22']) : PROTOCOLS['4.17'];
         const daemon = new Daemon({ protocol, accessLog, retention: flags.history, head: start.head });
         daemon.store.history.adopt(start.tiers, start.tags);
+        // A restore is a change like any other: one commit on top of the history (through the
+        // publish path), so the mirror never sees another repository's parents.
+        if (start.restore !== undefined && daemon.revertTo(start.restore, '/') === null) logger.info(`restored the store to ${start.restore.id ?? ''}`);
         mirror = flags.gitDir === undefined ? null : new Mirror(daemon, resolve(flags.gitDir), Number(flags.mirrorLag), flags.gitRetention === true);
         daemon.mirror = mirror;
         for (const q of flags.quota) daemon.domains.quota.set(q.name, q.value);
@@ -165,22 +168,30 @@ async function startXen(daemon: Daemon, guestSockets: boolean): Promise<import('
 }
 
 /** Where the store starts: the head of `--git-dir` when that repository has one (a restart
- *  continues its history, its tier chains and its tags), the commit named by
- *  `--restore-from DIR[:REF]`, or an empty store. */
+ *  continues its history, its tier chains and its tags), else an empty store; and the commit
+ *  `--restore-from DIR[:REF]` names, whose tree the store is then set to as a new commit. */
 interface Start {
   head?: Commit;
   tiers: Map<string, Commit>;
   tags: Map<string, Commit>;
+  restore?: Commit;
 }
 
 async function startingPoint(flags: DaemonFlags): Promise<Start> {
-  const none: Start = { tiers: new Map(), tags: new Map() };
-  if (flags.restoreFrom !== undefined) {
-    const m = /^(.*?)(?::([^:/][^:]*))?$/.exec(flags.restoreFrom)!;
-    const head = (await importCommit({ gitDir: resolve(m[1]), rev: m[2] ?? 'HEAD' })).head;
-    logger.info(`restored ${head.id ?? ''} from ${m[1]}`);
-    return { ...none, head };
+  const start = await continuation(flags);
+  if (flags.restoreFrom === undefined) return start;
+  const m = /^(.*?)(?::([^:/][^:]*))?$/.exec(flags.restoreFrom)!;
+  try {
+    start.restore = (await importCommit({ gitDir: resolve(m[1]), rev: m[2] ?? 'HEAD' })).head;
+  } catch (err) {
+    throw new Error(`--restore-from ${flags.restoreFrom}: ${(err as Error).message}`);
   }
+  return start;
+}
+
+/** The history `--git-dir` holds, to continue; none without it. */
+async function continuation(flags: DaemonFlags): Promise<Start> {
+  const none: Start = { tiers: new Map(), tags: new Map() };
   if (flags.gitDir === undefined) return none;
   const dir = resolve(flags.gitDir);
   if (!existsSync(join(dir, 'HEAD')) || resolveRef(dir, 'HEAD') === null) return none;

@@ -33,7 +33,7 @@ export function exportCommand(program: Command): void {
               process.stdout.write(`${JSON.stringify({ gitDir: resolve(o.gitDir), objects: job.objects, commits: job.commits, ms: job.ms })}\n`);
               return;
             }
-            process.stdout.write(`exported ${job.objects} objects (${job.commits} commits) to ${resolve(o.gitDir)} in ${job.ms} ms\n`);
+            process.stdout.write(`exported ${job.objects} objects (${job.commits} commits) to ${resolve(o.gitDir)} in ${Math.round(job.ms)} ms\n`);
             return;
           }
           if (tty) process.stderr.write(`\rexporting: ${job.objects} objects, ${(job.bytes / 1048576).toFixed(1)} MiB`);

@@ -121,7 +121,7 @@ onlyXsgit('git export', () => {
     }
   });
 
-  it('--restore-from DIR:REF starts from the tree of an exported commit, exactly', async () => {
+  it('--restore-from DIR:REF sets the store to the tree of an exported commit, exactly, as one new commit', async () => {
     const dir = freshDir();
     const d = await startDaemon({ args: ['--git-dir', dir, '--mirror-lag', '50'] });
     const c = await Client.connect({ path: d.socket });
@@ -144,12 +144,54 @@ onlyXsgit('git export', () => {
       expect((await c2.read('/r/a')).toString()).toBe('a1');
       expect((await c2.read('/r/b')).toString('latin1')).toBe('bin\0ary');
       expect(await c2.getPerms('/r/b')).toEqual(['n5', 'r0']);
-      expect(await headId(c2)).toBe(tagged);
+      const [head] = JSON.parse(await c2.control('history', 'log', '-n', '1', '--json')) as { summary: string; domid: number }[];
+      expect(head.summary).toContain(tagged.slice(0, 12));
+      expect(head.domid).toBe(0);
       expect(await c2.control('check')).toBe('OK');
     } finally {
       await c2.close();
       await r.stop();
     }
+  });
+
+  it('--restore-from with --git-dir: the restore is a commit on top of that history, and the repository stays whole', async () => {
+    const source = freshDir();
+    const d = await startDaemon({ args: ['--git-dir', source, '--mirror-lag', '50'] });
+    const c = await Client.connect({ path: d.socket });
+    try {
+      await c.write('/rs/v', 'from-source');
+      await mirrored(source, await headId(c));
+    } finally {
+      await c.close();
+      await d.stop();
+    }
+    const target = freshDir();
+    const t1 = await startDaemon({ args: ['--git-dir', target, '--mirror-lag', '50'] });
+    const c1 = await Client.connect({ path: t1.socket });
+    let before: string;
+    try {
+      await c1.write('/rs/other', 'target-history');
+      before = await headId(c1);
+      await mirrored(target, before);
+    } finally {
+      await c1.close();
+      await t1.stop();
+    }
+    const t2 = await startDaemon({ args: ['--git-dir', target, '--mirror-lag', '50', '--restore-from', source] });
+    const c2 = await Client.connect({ path: t2.socket });
+    try {
+      expect((await c2.read('/rs/v')).toString()).toBe('from-source');
+      expect(await c2.exists('/rs/other')).toBe(false);
+      await c2.write('/rs/after', '1');
+      await mirrored(target, await headId(c2));
+    } finally {
+      await c2.close();
+      await t2.stop();
+    }
+    await git(target, 'fsck', '--strict');
+    // main only moved forward: the history before the restore is still its ancestor.
+    await git(target, 'merge-base', '--is-ancestor', before, 'refs/heads/main');
+    expect(await git(target, 'log', '--format=%s', '-n', '2', 'main')).toMatch(/revert \/ to [0-9a-f]{12}/);
   });
 
   it('a restart in the middle continues the tier chains and keeps the tags', async () => {
