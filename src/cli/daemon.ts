@@ -212,7 +212,12 @@ async function continuation(flags: DaemonFlags): Promise<Start> {
 }
 /** Options from a JSON config file, under those given on the command line. */
 function withConfig(flags: DaemonFlags, cmd: Command, file: string): DaemonFlags {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`--config ${file}: ${(err as Error).message}`);
+  }
   const out: Record<string, unknown> = { ...flags };
   for (const [key, value] of Object.entries(raw)) {
     if (cmd.getOptionValueSource(key) === 'cli') continue;
