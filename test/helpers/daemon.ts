@@ -78,7 +78,8 @@ export const PEERS_DIR = process.env['XSGIT_PEERS_DIR'] ?? resolve(REPO_ROOT, '.
 /** Where peers.sh puts its build: $PEERS_BUILD, else a folder in the temp dir (../shared may be read-only). */
 export const PEERS_BUILD = process.env['PEERS_BUILD'] || join(tmpdir(), `xsgit-peers-build-${process.getuid?.() ?? 0}`);
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+/** Runs a command to completion; rejects with its output when it fails or takes too long. */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
@@ -87,35 +88,45 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
   });
 }
 
-/** Build the peers' LD_PRELOAD shim once (a lock directory guards parallel test files). */
-export async function ensurePeersBuilt(): Promise<void> {
-  if (existsSync(join(PEERS_BUILD, 'xenshim.so'))) return;
-  mkdirSync(PEERS_BUILD, { recursive: true });
-  const lock = join(PEERS_BUILD, '.lock');
+/**
+ * Runs `build` once across test files running in parallel: `done()` says whether the result is
+ * there; a lock folder `dir/.lock` lets one file build while the others wait (a lock left by a
+ * killed build is taken over after a minute). Throws after two minutes of waiting.
+ */
+export async function buildOnce(dir: string, done: () => boolean, build: () => Promise<unknown>): Promise<void> {
+  if (done()) return;
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.lock');
   const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
-      if (existsSync(join(PEERS_BUILD, 'xenshim.so'))) return;
-      // A lock left by a killed build: take it over after a minute.
+      if (done()) return;
       try {
         if (Date.now() - statSync(lock).mtimeMs > 60_000) rmdirSync(lock);
       } catch {
         /* gone meanwhile */
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the peers build lock ${lock}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${lock}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   try {
-    if (!existsSync(join(PEERS_BUILD, 'xenshim.so'))) {
-      await run('bash', [join(PEERS_DIR, 'peers.sh'), 'build'], { ...process.env, PEERS_BUILD }, 120_000);
-    }
+    if (!done()) await build();
   } finally {
     rmdirSync(lock);
   }
+}
+
+/** Build the peers' LD_PRELOAD shim once. */
+export async function ensurePeersBuilt(): Promise<void> {
+  await buildOnce(
+    PEERS_BUILD,
+    () => existsSync(join(PEERS_BUILD, 'xenshim.so')),
+    () => run('bash', [join(PEERS_DIR, 'peers.sh'), 'build'], { ...process.env, PEERS_BUILD }, 120_000),
+  );
 }
 
 // ---------------------------------------------------------------- helpers

@@ -5,12 +5,11 @@
  * scenarios of guest.py against either.
  */
 
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PEERS_BUILD, PEERS_DIR, REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+import { buildOnce, PEERS_BUILD, PEERS_DIR, REPO_ROOT, run, startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 
 export const XENSIM_SRC = process.env['XSGIT_XENSIM_SRC'] ?? resolve(REPO_ROOT, '..', 'shared', 'xensim');
 export const PYTHON = '/usr/bin/python3';
@@ -20,14 +19,6 @@ function built(dir: string): boolean {
   return existsSync(join(dir, 'lib', 'libxensim.so.1')) && existsSync(join(dir, 'xensim-preload.so')) && existsSync(join(dir, 'lib', 'libxenctrl.so.4.17'));
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((ok, fail) => {
-    execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stdout}\n${stderr}`));
-      else ok({ stdout, stderr });
-    });
-  });
-}
 
 /** Builds xensim if needed; returns its build folder, or why it cannot be had (the only
  *  reason these tests skip). A lock folder guards test files building in parallel. */
@@ -38,30 +29,10 @@ export async function ensureXensim(): Promise<{ build: string } | { skip: string
   if (built(build)) return { build };
   if (!existsSync(join(XENSIM_SRC, 'build.sh'))) return { skip: `xensim not found at ${XENSIM_SRC} (../shared/xensim)` };
   if (!existsSync(PYTHON)) return { skip: `${PYTHON} is missing (xensim's guests are Python)` };
-  mkdirSync(build, { recursive: true });
-  const lock = join(build, '.lock');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (built(build)) return { build };
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 60_000) rmdirSync(lock);
-      } catch {
-        /* gone meanwhile */
-      }
-      if (Date.now() > deadline) return { skip: `timed out waiting for the xensim build lock ${lock}` };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
   try {
-    if (!built(build)) await run('bash', [join(XENSIM_SRC, 'build.sh')], { ...process.env, XENSIM_BUILD: build }, 120_000);
+    await buildOnce(build, () => built(build), () => run('bash', [join(XENSIM_SRC, 'build.sh')], { ...process.env, XENSIM_BUILD: build }, 120_000));
   } catch (err) {
     return { skip: `xensim cannot be built (gcc, libxen-dev?): ${(err as Error).message.split('\n').slice(0, 6).join(' ')}` };
-  } finally {
-    rmdirSync(lock);
   }
   return built(build) ? { build } : { skip: `xensim's build.sh produced no libraries in ${build}` };
 }
